@@ -1,0 +1,5 @@
+"""Entry point for ``python -m infer``."""
+
+from infer.app import main
+
+main()

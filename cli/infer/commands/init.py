@@ -1,0 +1,101 @@
+"""`infer init`: scaffold a model repo from a template."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.prompt import Prompt
+from rich.table import Table
+
+from infer.commands._edge import user_errors
+from infer.scaffold.catalog import TemplateInfo, get_template, list_templates
+from infer.scaffold.render import ScaffoldRequest, check_model_name, write_repo
+
+DEFAULT_TEMPLATE = "streaming"
+
+
+def init(
+    name: Annotated[
+        Optional[str],  # noqa: UP045 - Typer needs Optional on Python 3.10
+        typer.Argument(help="Folder to create; its name becomes the model name."),
+    ] = None,
+    template: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--template", "-t", help="Template to use (see --list-templates)."),
+    ] = None,
+    model: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--model", "-m", help="Hugging Face model id, for templates that take one."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into an existing non-empty folder.")
+    ] = False,
+    no_input: Annotated[
+        bool, typer.Option("--no-input", help="Never prompt; use flags and defaults.")
+    ] = False,
+    list_only: Annotated[
+        bool, typer.Option("--list-templates", help="List the templates and exit.")
+    ] = False,
+) -> None:
+    """Scaffold a model repo: app.py, input_schema.py, runtime config, inferless.yaml, input.json.
+
+    [bold]Example:[/] infer init my-model --template streaming-cpu
+    """
+    console = Console(soft_wrap=True, highlight=False)
+    with user_errors():
+        if list_only:
+            _print_templates(console, list_templates())
+            return
+        interactive = sys.stdin.isatty() and not no_input
+        if name is None:
+            if not interactive:
+                raise typer.BadParameter("give the folder to create, e.g. `infer init my-model`")
+            name = Prompt.ask("Model repo name", default="my-model")
+        destination = Path(name)
+        check_model_name(destination.resolve().name)
+        chosen = get_template(template or _ask_template(interactive))
+        model_id = model or _ask_model(chosen, interactive)
+        request = ScaffoldRequest(destination, chosen, model=model_id, force=force)
+        written = write_repo(request)
+    _print_summary(console, request, written)
+
+
+def _ask_template(interactive: bool) -> str:
+    if not interactive:
+        return DEFAULT_TEMPLATE
+    names = [info.name for info in list_templates()]
+    _print_templates(Console(), list_templates())
+    return Prompt.ask("Template", choices=names, default=DEFAULT_TEMPLATE)
+
+
+def _ask_model(template: TemplateInfo, interactive: bool) -> str | None:
+    if template.default_model is None or not interactive:
+        return None
+    return Prompt.ask("Hugging Face model id", default=template.default_model)
+
+
+def _print_templates(console: Console, templates: list[TemplateInfo]) -> None:
+    table = Table(box=None, show_header=False, pad_edge=False)
+    for info in templates:
+        marker = " (default)" if info.name == DEFAULT_TEMPLATE else ""
+        table.add_row(f"[bold cyan]{info.name}[/]{marker}", info.summary)
+    console.print(table)
+
+
+def _print_summary(console: Console, request: ScaffoldRequest, written: list[Path]) -> None:
+    console.print(
+        f"[green]Created[/] [bold]{request.destination}[/] from the "
+        f"[cyan]{request.template.name}[/] template:"
+    )
+    for path in sorted(written):
+        console.print(f"  {path.relative_to(request.destination).as_posix()}")
+    gpu = " --gpu" if request.template.name == "streaming" else ""
+    console.print("\nNext:")
+    console.print(f"  cd {request.destination}")
+    console.print("  infer validate .")
+    console.print(f"  infer serve .{gpu}")
+    console.print("  infer stream --input-file input.json")

@@ -1,0 +1,1 @@
+"""`infer init`: rendering model repos from the shipped templates."""

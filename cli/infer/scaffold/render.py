@@ -1,0 +1,131 @@
+"""Rendering a template into a model repo, all in memory first so errors write nothing."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from infer.errors import ScaffoldError
+from infer.scaffold.catalog import COMMON_DIR, META_FILE, TemplateInfo, templates_root
+
+# Names the platform accepts for a model and that make a sane folder on every OS.
+MODEL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+TEMPLATE_SUFFIX = ".j2"
+# Files whose names cannot be shipped as-is inside a wheel or a template folder.
+RENAMED_FILES = {"gitignore": ".gitignore"}
+
+
+@dataclass(frozen=True)
+class ScaffoldRequest:
+    """What `infer init` was asked to write."""
+
+    destination: Path
+    template: TemplateInfo
+    model: str | None = None
+    force: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The model name: the destination folder's name."""
+        return self.destination.name
+
+
+def check_model_name(name: str) -> None:
+    """Refuse a name the platform or the file system would choke on."""
+    if not MODEL_NAME_PATTERN.match(name):
+        raise ScaffoldError(
+            f"{name!r} is not a valid model name",
+            hint=(
+                "use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit "
+                "(for example: my-model)"
+            ),
+        )
+
+
+def render_files(request: ScaffoldRequest) -> dict[str, str]:
+    """Every file of the repo as ``{relative path: text}``; raises before anything is written."""
+    root = templates_root()
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(request.template.path), str(root / COMMON_DIR)]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    context = {
+        "name": request.name,
+        "template": request.template.name,
+        "streaming": request.template.streaming,
+        "model": request.model or request.template.default_model or "",
+        **request.extra,
+    }
+    rendered: dict[str, str] = {}
+    for folder in (root / COMMON_DIR, request.template.path):
+        for source in sorted(folder.rglob("*")):
+            relative = source.relative_to(folder)
+            if not source.is_file() or relative.name == META_FILE or relative.name.startswith("_"):
+                continue
+            target = _target_name(relative)
+            if source.suffix == TEMPLATE_SUFFIX:
+                template = env.get_template(relative.as_posix())
+                rendered[target] = template.render(context)
+            else:
+                rendered[target] = source.read_text(encoding="utf-8")
+    return rendered
+
+
+def _target_name(relative: Path) -> str:
+    name = relative.name.removesuffix(TEMPLATE_SUFFIX)
+    name = RENAMED_FILES.get(name, name)
+    return (relative.parent / name).as_posix()
+
+
+def write_repo(request: ScaffoldRequest) -> list[Path]:
+    """Render and write the repo; returns the files written, in order."""
+    check_model_name(request.name)
+    destination = request.destination
+    if destination.exists() and not destination.is_dir():
+        raise ScaffoldError(
+            f"{destination} exists and is not a directory",
+            hint="choose another name or remove that file",
+        )
+    if destination.is_dir() and any(destination.iterdir()) and not request.force:
+        raise ScaffoldError(
+            f"{destination} already exists and is not empty; nothing was written",
+            hint="choose another name, or pass --force to overwrite the template's files in it",
+        )
+    files = render_files(request)
+    if destination.is_dir():
+        return _write_into_existing(destination, files)
+    return _write_new(destination, files)
+
+
+def _write_new(destination: Path, files: dict[str, str]) -> list[Path]:
+    # Build in a sibling temporary folder and rename it into place, so an error
+    # half-way (a full disk, a permission) never leaves a half-written repo behind.
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}-", dir=destination.parent))
+    try:
+        _write_files(staging, files)
+        staging.rename(destination)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return [destination / relative for relative in files]
+
+
+def _write_into_existing(destination: Path, files: dict[str, str]) -> list[Path]:
+    _write_files(destination, files)
+    return [destination / relative for relative in files]
+
+
+def _write_files(folder: Path, files: dict[str, str]) -> None:
+    for relative, text in files.items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
