@@ -1,0 +1,1 @@
+"""Static checks of a model repo: rules, findings, renderers."""

@@ -1,0 +1,131 @@
+"""INF4xx: inferless.yaml, the model's name and deployment configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infer.repo.sources import INFERLESS_FILE, ParseFailure, parse_yaml
+from infer.repo.suggest import did_you_mean
+from infer.scaffold.render import MODEL_NAME_PATTERN
+from infer.validate.findings import Finding
+from infer.validate.rules import rule
+
+PATH = INFERLESS_FILE
+REQUIRED_KEYS = ("name", "configuration")
+TOP_KEYS = (
+    "version",
+    "name",
+    "import_source",
+    "source_framework_type",
+    "configuration",
+    "env",
+    "secrets",
+    "optional",
+    "io_schema",
+    "model_url",
+    "provider",
+)
+OPTIONAL_FILE_KEYS = ("input_file_name", "output_file_name")
+
+
+def inference_time_seconds(value: object) -> float | None:
+    """configuration.inference_time as seconds, or None when it is not a positive number."""
+    if isinstance(value, bool):
+        return None
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return seconds if seconds > 0 else None
+
+
+def check_inferless_yaml(repo: Path) -> list[Finding]:
+    """Check inferless.yaml: present, parses, has its keys, and its numbers and files are real."""
+    path = repo / INFERLESS_FILE
+    if not path.is_file():
+        return [
+            rule("INF401").at(
+                PATH,
+                1,
+                1,
+                "inferless.yaml is missing: the platform's CLI needs it to deploy",
+                f"run `infer init {repo.resolve().name} --force` in the parent folder, "
+                "or write one with name: and configuration:",
+            )
+        ]
+    document = parse_yaml(path)
+    if isinstance(document, ParseFailure):
+        return [rule("INF400").at(PATH, document.line, document.col, document.message)]
+    data = document.data if isinstance(document.data, dict) else {}
+    findings = []
+    for key in REQUIRED_KEYS:
+        if key not in data:
+            findings.append(
+                rule("INF402").at(
+                    PATH, 1, 1, f"inferless.yaml has no {key!r}", f"add a top-level {key}: entry"
+                )
+            )
+    for key in data:
+        if str(key) not in TOP_KEYS:
+            findings.append(
+                rule("INF405").at(
+                    PATH,
+                    *document.position(str(key)),
+                    f"unknown key {key!r}{did_you_mean(str(key), TOP_KEYS)}",
+                    f"known keys: {', '.join(TOP_KEYS)}",
+                )
+            )
+    name = data.get("name")
+    if "name" in data and not (isinstance(name, str) and MODEL_NAME_PATTERN.match(name)):
+        findings.append(
+            rule("INF406").at(
+                PATH,
+                *document.position("name"),
+                f"name {name!r} is not a valid model name",
+                "use 1-63 letters, digits, '.', '_' or '-'",
+            )
+        )
+    configuration = data.get("configuration")
+    if isinstance(configuration, dict):
+        value = configuration.get("inference_time")
+        if "inference_time" not in configuration:
+            findings.append(
+                rule("INF402").at(
+                    PATH,
+                    *document.position("configuration"),
+                    "configuration has no 'inference_time'",
+                    'add inference_time: "180" (seconds a request may take)',
+                )
+            )
+        elif inference_time_seconds(value) is None:
+            findings.append(
+                rule("INF403").at(
+                    PATH,
+                    *document.position("configuration", "inference_time"),
+                    f"configuration.inference_time is {value!r}, not a positive number of seconds",
+                    'e.g. inference_time: "180"',
+                )
+            )
+    elif "configuration" in data:
+        findings.append(
+            rule("INF402").at(
+                PATH,
+                *document.position("configuration"),
+                "configuration must be a mapping",
+                "indent gpu_type:, inference_time: and the rest under configuration:",
+            )
+        )
+    optional = data.get("optional")
+    if isinstance(optional, dict):
+        for key in OPTIONAL_FILE_KEYS:
+            file_name = optional.get(key)
+            if isinstance(file_name, str) and not (repo / file_name).is_file():
+                findings.append(
+                    rule("INF404").at(
+                        PATH,
+                        *document.position("optional", key),
+                        f"optional.{key} names {file_name!r}, which does not exist in the repo",
+                        f"create {file_name} or remove the {key} line",
+                    )
+                )
+    return findings

@@ -1,0 +1,387 @@
+"""INF1xx: the input schema, from input_schema.py or the pydantic classes in app.py."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from infer.repo.datatypes import (
+    SCHEMA_DATATYPES,
+    STREAMING_DATATYPES,
+    WIRE_TO_SCHEMA,
+    InputSpec,
+    describe,
+    value_matches,
+)
+from infer.repo.sources import SCHEMA_FILE, ParseFailure, parse_python
+from infer.repo.suggest import did_you_mean
+from infer.validate.findings import Finding
+from infer.validate.rules import rule
+
+ENTRY_KEYS = ("datatype", "required", "shape", "example")
+STREAMING_HINT = (
+    "pass objects and lists as one STRING holding json.dumps(...) and parse it in infer()"
+)
+PYDANTIC_TYPES = {"str": "STRING", "int": "INT", "float": "FLOAT", "bool": "BOOLEAN"}
+
+
+@dataclass
+class SchemaFacts:
+    """What the rest of the validator needs to know about the schema."""
+
+    # None when the schema file could not be parsed: mode-dependent checks are then skipped.
+    streaming: bool | None = False
+    specs: list[InputSpec] | None = None
+    source: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+
+def module_assignment(tree: ast.Module, name: str) -> ast.expr | None:
+    """The value last assigned to ``name`` at module level, if any."""
+    found: ast.expr | None = None
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            if any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+                found = node.value
+        elif (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == name
+        ):
+            found = node.value
+    return found
+
+
+def check_schema(repo: Path, app_tree: ast.Module | None) -> SchemaFacts:
+    """Check the input schema wherever it lives; returns what was learnt and found."""
+    schema_path = repo / SCHEMA_FILE
+    facts = SchemaFacts()
+    request_class = _pydantic_class(app_tree, "request") if app_tree else None
+    if schema_path.is_file():
+        tree = parse_python(schema_path)
+        facts.source = SCHEMA_FILE
+        if isinstance(tree, ParseFailure):
+            facts.findings.append(rule("INF100").at(SCHEMA_FILE, tree.line, tree.col, tree.message))
+            facts.streaming = None
+            return facts
+        facts.streaming = _streaming_flag(tree, SCHEMA_FILE, facts.findings, app_tree)
+        facts.specs = _literal_schema(tree, facts)
+    elif request_class is not None and app_tree is not None:
+        facts.source = "app.py"
+        facts.streaming = _streaming_flag(app_tree, "app.py", facts.findings, None)
+        facts.specs = _pydantic_schema(request_class, facts)
+    else:
+        facts.findings.append(
+            rule("INF101").at(
+                SCHEMA_FILE,
+                1,
+                1,
+                "no input schema: input_schema.py is missing and app.py has no "
+                "@inferless.request class",
+                "create input_schema.py with INPUT_SCHEMA = {...} and IS_STREAMING_OUTPUT, "
+                "or run `infer init` for a working example",
+            )
+        )
+        if app_tree is not None:
+            facts.streaming = _streaming_flag(app_tree, "app.py", [], None)
+    return facts
+
+
+def _streaming_flag(
+    tree: ast.Module, path: str, findings: list[Finding], fallback: ast.Module | None
+) -> bool | None:
+    """The literal flag; None (mode unknown) when it is missing or not a literal."""
+    value = module_assignment(tree, "IS_STREAMING_OUTPUT")
+    value_path = path
+    if value is None and fallback is not None:
+        value = module_assignment(fallback, "IS_STREAMING_OUTPUT")
+        value_path = "app.py"
+    if value is None:
+        findings.append(
+            rule("INF111").at(
+                path,
+                1,
+                1,
+                "IS_STREAMING_OUTPUT is not set: the platform treats the model as non-streaming",
+                "add IS_STREAMING_OUTPUT = True (streaming) or False next to INPUT_SCHEMA",
+            )
+        )
+        return None
+    if isinstance(value, ast.Constant) and isinstance(value.value, bool):
+        return value.value
+    findings.append(
+        rule("INF110").at(
+            value_path,
+            value.lineno,
+            value.col_offset + 1,
+            f"IS_STREAMING_OUTPUT is `{ast.unparse(value)}`, not the literal True or False",
+            "the platform reads this flag without running your code: write True or False",
+        )
+    )
+    return None
+
+
+def _literal_schema(tree: ast.Module, facts: SchemaFacts) -> list[InputSpec] | None:
+    value = module_assignment(tree, "INPUT_SCHEMA")
+    out = facts.findings
+    if value is None:
+        out.append(
+            rule("INF101").at(
+                SCHEMA_FILE,
+                1,
+                1,
+                "input_schema.py does not define INPUT_SCHEMA",
+                'add INPUT_SCHEMA = {"TEXT": {"datatype": "STRING", "required": True, '
+                '"shape": [1], "example": ["hello"]}}',
+            )
+        )
+        return None
+    if not isinstance(value, ast.Dict):
+        out.append(_not_literal(value, "INPUT_SCHEMA must be a dict literal"))
+        return None
+    specs: list[InputSpec] = []
+    broken = False
+    for key_node, entry_node in zip(value.keys, value.values, strict=True):
+        if not (isinstance(key_node, ast.Constant) and isinstance(key_node.value, str)):
+            out.append(_not_literal(key_node or entry_node, "input names must be string literals"))
+            broken = True
+            continue
+        spec = _literal_entry(key_node.value, entry_node, facts)
+        if spec is not None:
+            specs.append(spec)
+        else:
+            broken = True
+    # A half-read schema would make the sample-input check report phantom problems.
+    return None if broken else specs
+
+
+def _not_literal(node: ast.AST, message: str) -> Finding:
+    return rule("INF102").at(
+        SCHEMA_FILE,
+        getattr(node, "lineno", 1),
+        getattr(node, "col_offset", 0) + 1,
+        message,
+        "the platform reads the schema without running code: use plain literals only",
+    )
+
+
+def _literal_entry(name: str, node: ast.expr, facts: SchemaFacts) -> InputSpec | None:
+    out = facts.findings
+    if not isinstance(node, ast.Dict):
+        out.append(_not_literal(node, f"INPUT_SCHEMA[{name!r}] must be a dict literal"))
+        return None
+    values: dict[str, object] = {}
+    positions: dict[str, tuple[int, int]] = {}
+    for key_node, value_node in zip(node.keys, node.values, strict=True):
+        if not (isinstance(key_node, ast.Constant) and isinstance(key_node.value, str)):
+            continue
+        key = key_node.value
+        positions[key] = (key_node.lineno, key_node.col_offset + 1)
+        try:
+            values[key] = ast.literal_eval(value_node)
+        except ValueError:
+            out.append(
+                _not_literal(value_node, f"INPUT_SCHEMA[{name!r}][{key!r}] is not a literal")
+            )
+            return None
+        if key not in ENTRY_KEYS:
+            out.append(
+                rule("INF112").at(
+                    SCHEMA_FILE,
+                    *positions[key],
+                    f"INPUT_SCHEMA[{name!r}] has key {key!r}, which the platform ignores"
+                    f"{did_you_mean(key, ENTRY_KEYS)}",
+                    f"an entry has exactly the keys {', '.join(ENTRY_KEYS)}",
+                )
+            )
+    entry_at = (node.lineno, node.col_offset + 1)
+    missing = [key for key in ENTRY_KEYS if key not in values]
+    if missing:
+        out.append(
+            rule("INF103").at(
+                SCHEMA_FILE,
+                *entry_at,
+                f"INPUT_SCHEMA[{name!r}] lacks {', '.join(repr(k) for k in missing)}",
+                'e.g. {"datatype": "STRING", "required": True, "shape": [1], "example": ["hi"]}',
+            )
+        )
+    return _entry_spec(name, values, positions, entry_at, facts)
+
+
+def _entry_spec(
+    name: str,
+    values: dict[str, object],
+    positions: dict[str, tuple[int, int]],
+    entry_at: tuple[int, int],
+    facts: SchemaFacts,
+) -> InputSpec | None:
+    out = facts.findings
+    where = f"INPUT_SCHEMA[{name!r}]"
+    ok = True
+    datatype = values.get("datatype")
+    if "datatype" in values and datatype not in SCHEMA_DATATYPES:
+        ok = False
+        suggestion = WIRE_TO_SCHEMA.get(str(datatype).upper())
+        hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
+        if not hint:
+            hint = did_you_mean(str(datatype), SCHEMA_DATATYPES)
+        out.append(
+            rule("INF104").at(
+                SCHEMA_FILE,
+                *positions["datatype"],
+                f"{where} has datatype {datatype!r}, unknown to the platform{hint}",
+                f"use one of {', '.join(SCHEMA_DATATYPES)}",
+            )
+        )
+    elif facts.streaming and datatype is not None and datatype not in STREAMING_DATATYPES:
+        out.append(
+            rule("INF105").at(
+                SCHEMA_FILE,
+                *positions["datatype"],
+                f"{where} is {datatype}, but streaming inputs must be INT, STRING or BOOLEAN",
+                STREAMING_HINT,
+            )
+        )
+    required = values.get("required")
+    if "required" in values and not isinstance(required, bool):
+        ok = False
+        out.append(
+            rule("INF107").at(
+                SCHEMA_FILE,
+                *positions["required"],
+                f"{where}['required'] is {required!r}, not True or False",
+                "write True or False (a bool, not a string)",
+            )
+        )
+    shape = values.get("shape")
+    if "shape" in values and not (
+        isinstance(shape, list)
+        and all(isinstance(dim, int) and not isinstance(dim, bool) for dim in shape)
+    ):
+        ok = False
+        out.append(
+            rule("INF108").at(
+                SCHEMA_FILE,
+                *positions["shape"],
+                f"{where}['shape'] is {shape!r}, not a list of integers",
+                "e.g. [1] for one value, [-1] for any number of values",
+            )
+        )
+    elif facts.streaming and isinstance(shape, list) and shape != [1]:
+        out.append(
+            rule("INF106").at(
+                SCHEMA_FILE,
+                *positions["shape"],
+                f"{where} has shape {shape}, but streaming inputs must have shape [1]",
+                STREAMING_HINT,
+            )
+        )
+    if not ok or any(key not in values for key in ("datatype", "shape")):
+        return None
+    assert isinstance(datatype, str) and isinstance(shape, list)
+    example = values.get("example")
+    spec = InputSpec(name, datatype, bool(required), tuple(shape), _as_tuple(example))
+    if "example" in values:
+        _check_example(spec, example, positions["example"], out)
+    return spec
+
+
+def _as_tuple(value: object) -> tuple[object, ...]:
+    return tuple(value) if isinstance(value, list) else ()
+
+
+def _check_example(
+    spec: InputSpec, example: object, at: tuple[int, int], out: list[Finding]
+) -> None:
+    where = f"INPUT_SCHEMA[{spec.name!r}]['example']"
+    problem = ""
+    if not isinstance(example, list):
+        problem = (
+            f"{where} is {describe(example)}; examples are lists, like the data they stand for"
+        )
+    elif not spec.accepts_count(len(example)):
+        problem = f"{where} has {len(example)} value(s) but the shape is {list(spec.shape)}"
+    else:
+        wrong = [item for item in example if not value_matches(spec.datatype, item)]
+        if wrong:
+            problem = f"{where} holds {describe(wrong[0])} {wrong[0]!r}, not {spec.datatype}"
+    if problem:
+        out.append(
+            rule("INF109").at(
+                SCHEMA_FILE,
+                *at,
+                problem,
+                "the example is shown to callers and used by tests: make it a real input",
+            )
+        )
+
+
+def _pydantic_class(tree: ast.Module, role: str) -> ast.ClassDef | None:
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef):
+            for decorator in node.decorator_list:
+                text = ast.unparse(decorator)
+                if text in {f"inferless.{role}", role}:
+                    return node
+    return None
+
+
+def _pydantic_schema(cls: ast.ClassDef, facts: SchemaFacts) -> list[InputSpec]:
+    specs = []
+    for node in cls.body:
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
+            continue
+        name = node.target.id
+        optional, is_list, base = _unwrap_annotation(node.annotation)
+        datatype = PYDANTIC_TYPES.get(base)
+        at = (node.lineno, node.col_offset + 1)
+        if datatype is None:
+            facts.findings.append(
+                rule("INF104").at(
+                    "app.py",
+                    *at,
+                    f"field {name!r} of {cls.name} has type {ast.unparse(node.annotation)}, "
+                    "which the platform cannot map to an input",
+                    "use str, int, float or bool (Optional[...] or List[...] of them)",
+                )
+            )
+            continue
+        if facts.streaming and (datatype not in STREAMING_DATATYPES or is_list):
+            code = "INF106" if is_list else "INF105"
+            facts.findings.append(
+                rule(code).at(
+                    "app.py",
+                    *at,
+                    f"field {name!r} of {cls.name} is {ast.unparse(node.annotation)}, but "
+                    "streaming inputs must be single str, int or bool values",
+                    STREAMING_HINT,
+                )
+            )
+        shape = (-1,) if is_list else (1,)
+        specs.append(InputSpec(name, datatype, not optional, shape))
+    return specs
+
+
+def _unwrap_annotation(annotation: ast.expr) -> tuple[bool, bool, str]:
+    """(optional, is_list, base type name) of a field annotation."""
+    optional = False
+    is_list = False
+    node = annotation
+    for _ in range(3):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            parts = [node.left, node.right]
+            if any(isinstance(p, ast.Constant) and p.value is None for p in parts):
+                optional = True
+                node = next(p for p in parts if not (isinstance(p, ast.Constant)))
+                continue
+        if isinstance(node, ast.Subscript):
+            outer = ast.unparse(node.value).rsplit(".", 1)[-1]
+            if outer == "Optional":
+                optional, node = True, node.slice
+                continue
+            if outer in {"List", "list"}:
+                is_list, node = True, node.slice
+                continue
+        break
+    return optional, is_list, ast.unparse(node).rsplit(".", 1)[-1]

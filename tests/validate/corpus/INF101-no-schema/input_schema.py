@@ -1,0 +1,1 @@
+IS_STREAMING_OUTPUT = True

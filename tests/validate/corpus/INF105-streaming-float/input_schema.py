@@ -1,0 +1,16 @@
+INPUT_SCHEMA = {
+    "TEXT": {
+        "datatype": "STRING",
+        "required": True,
+        "shape": [1],
+        "example": ["How to make an omelette"],
+    },
+    "MAX_WORDS": {
+        "datatype": "FLOAT",
+        "required": False,
+        "shape": [1],
+        "example": [0.5],
+    },
+}
+
+IS_STREAMING_OUTPUT = True

@@ -1,0 +1,16 @@
+INPUT_SCHEMA = {
+    "TEXT": {
+        "datatype": "STRING",
+        "required": True,
+        "shape": [1],
+        "example": ["How to make an omelette"],
+    },
+    "MAX_WORDS": {
+        "datatype": "INT",
+        "required": False,
+        "shape": [2],
+        "example": [20, 30],
+    },
+}
+
+IS_STREAMING_OUTPUT = True
