@@ -1,11 +1,91 @@
-"""`infer serve` (not implemented yet)."""
+"""`infer serve`: run a model repo locally behind the platform's HTTP + SSE contract."""
 
 from __future__ import annotations
 
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from infer.commands._edge import stderr, user_errors
+from infer.errors import UsageError
 
-def serve() -> None:
-    """Not implemented yet."""
-    typer.echo("infer serve: not implemented yet", err=True)
-    raise typer.Exit(2)
+
+def serve(
+    path: Annotated[Path, typer.Argument(help="The model repo to serve.")] = Path("."),
+    host: Annotated[
+        str, typer.Option(help="Interface to bind; loopback unless you mean otherwise.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8000,
+    gpu: Annotated[
+        bool, typer.Option("--gpu", help="Require a CUDA device (the worker sees none without).")
+    ] = False,
+    reload: Annotated[
+        bool, typer.Option("--reload", help="Restart the worker when .py/.yaml files change.")
+    ] = False,
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Requests run at once (models are rarely thread-safe).")
+    ] = 1,
+    queue_size: Annotated[
+        int, typer.Option(min=0, help="Requests that may wait for a slot before 503.")
+    ] = 16,
+    heartbeat: Annotated[
+        float, typer.Option(min=0.05, help="Seconds between `: ping` comments on idle streams.")
+    ] = 15.0,
+    resume_grace: Annotated[
+        float,
+        typer.Option(min=0, help="Seconds a disconnected stream keeps generating for a resume."),
+    ] = 5.0,
+    replay_buffer: Annotated[
+        int, typer.Option(min=16, help="Events per stream kept for resuming and slow readers.")
+    ] = 4096,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run the model: app.py in a worker process, the v2 HTTP API and SSE in front of it.
+
+    [bold]Example:[/] infer serve my-model --port 8000 --reload
+    """
+    from infer.runtime.config import ServeConfig
+    from infer.runtime.repo_settings import read_repo_settings
+    from infer.runtime.runner import run_server
+
+    level = log_level.lower()
+    if level not in {"debug", "info", "warning", "error"}:
+        with user_errors():
+            raise UsageError(f"unknown log level {log_level!r}", hint="debug, info, warning, error")
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)-7s %(name)-12s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    with user_errors():
+        settings = read_repo_settings(path)
+        config = ServeConfig(
+            repo=path.resolve(),
+            model_name=settings.name,
+            host=host,
+            port=port,
+            gpu=gpu,
+            reload=reload,
+            concurrency=concurrency,
+            queue_size=queue_size,
+            inference_time_s=settings.inference_time_s,
+            heartbeat_s=heartbeat,
+            resume_grace_s=resume_grace,
+            replay_capacity=replay_buffer,
+            log_level=level,
+        )
+        for warning in settings.warnings:
+            stderr.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+        if not config.is_loopback:
+            stderr.print(
+                f"[bold yellow]warning:[/] binding to {host}: anyone who can reach this machine "
+                "can call the model. Use the default 127.0.0.1 unless you mean it.",
+                soft_wrap=True,
+            )
+        code = run_server(config, announce=lambda line: print(line, file=sys.stderr, flush=True))
+    if code:
+        raise typer.Exit(code)

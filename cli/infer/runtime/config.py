@@ -1,0 +1,38 @@
+"""The runtime's configuration: one object, built once by `infer serve`, passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """Everything the server and its worker need to know."""
+
+    repo: Path
+    model_name: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    gpu: bool = False
+    reload: bool = False
+    concurrency: int = 1
+    queue_size: int = 16
+    inference_time_s: float = 180.0
+    heartbeat_s: float = 15.0
+    retry_ms: int = 3000
+    # A disconnected stream keeps generating this long, so a client can resume it.
+    resume_grace_s: float = 10.0
+    keep_finished_s: float = 300.0
+    replay_capacity: int = 4096
+    max_body_bytes: int = 16 * 1024 * 1024
+    # How long a cancelled request may keep running before the worker is restarted.
+    cancel_grace_s: float = 5.0
+    log_level: str = "info"
+
+    @property
+    def is_loopback(self) -> bool:
+        """Whether only this machine can reach the server."""
+        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")

@@ -1,0 +1,110 @@
+"""The `stream_output_handler` a streaming model receives, and the exceptions it raises."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+
+class StreamCancelledError(Exception):
+    """The client went away (or the request timed out): stop generating.
+
+    Raised by ``send_streamed_output``; a model may catch it to stop early and clean up.
+    """
+
+
+class StreamProtocolError(Exception):
+    """The model broke the streaming contract (sent after finalising, changed its schema)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _event_json(event: object) -> bytes:
+    if hasattr(event, "model_dump"):  # a pydantic response object
+        event = event.model_dump()
+    if not isinstance(event, dict):
+        raise StreamProtocolError(
+            "invalid_event",
+            f"send_streamed_output takes a dict, got {type(event).__name__}",
+        )
+    try:
+        return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+    except (TypeError, ValueError) as error:
+        raise StreamProtocolError(
+            "invalid_event", f"the event cannot be sent as JSON: {error}"
+        ) from error
+
+
+class StreamOutputHandler:
+    """Sends one request's events; checks every event has the first one's keys and types."""
+
+    Cancelled = StreamCancelledError
+
+    def __init__(self, emit: Callable[[bytes], None]) -> None:
+        self._emit = emit
+        self._schema: dict[str, type] | None = None
+        self.cancelled = threading.Event()
+        self.finalised = False
+        self.events = 0
+        # Set when the model broke the contract, even if it then swallowed the exception.
+        self.failure: StreamProtocolError | None = None
+
+    def send_streamed_output(self, output: dict[str, Any]) -> None:
+        """Send one event to the client."""
+        if self.cancelled.is_set():
+            raise StreamCancelledError("the client disconnected or the request timed out")
+        if self.failure is not None:
+            raise self.failure
+        try:
+            payload = self._check(output)
+        except StreamProtocolError as error:
+            self.failure = error
+            raise
+        self.events += 1
+        self._emit(payload)
+
+    def _check(self, output: dict[str, Any]) -> bytes:
+        if self.finalised:
+            raise StreamProtocolError(
+                "send_after_finalise",
+                "send_streamed_output was called after finalise_streamed_output",
+            )
+        payload = _event_json(output)
+        if hasattr(output, "model_dump"):
+            output = output.model_dump()
+        schema = {key: type(value) for key, value in output.items()}
+        if self._schema is None:
+            self._schema = schema
+        elif schema != self._schema:
+            raise StreamProtocolError(
+                "output_schema_changed", _schema_difference(self._schema, schema)
+            )
+        return payload
+
+    def finalise_streamed_output(self) -> None:
+        """Mark the stream complete; the runtime ends it when infer() returns."""
+        self.finalised = True
+
+    # The platform's spelling is "finalise"; accept the other one rather than hang the stream.
+    finalize_streamed_output = finalise_streamed_output
+
+
+def _schema_difference(first: dict[str, type], now: dict[str, type]) -> str:
+    parts = []
+    added = sorted(set(now) - set(first))
+    removed = sorted(set(first) - set(now))
+    if added:
+        parts.append(f"new key(s) {added}")
+    if removed:
+        parts.append(f"missing key(s) {removed}")
+    for key in sorted(set(first) & set(now)):
+        if first[key] is not now[key]:
+            parts.append(f"{key!r} changed from {first[key].__name__} to {now[key].__name__}")
+    return "every streamed event must have the same schema as the first; this one has " + ", ".join(
+        parts
+    )

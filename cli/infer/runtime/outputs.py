@@ -1,0 +1,32 @@
+"""A non-streaming model's returned dict, as v2 protocol outputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _datatype(values: list[Any]) -> str:
+    if all(isinstance(v, bool) for v in values):
+        return "BOOL"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return "INT64"
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return "FP64"
+    return "BYTES"
+
+
+def to_v2_outputs(result: object) -> list[dict[str, Any]]:
+    """``[{"name", "datatype", "shape", "data"}]`` for each key of the model's result."""
+    if hasattr(result, "model_dump"):  # a pydantic response object
+        result = result.model_dump()
+    if not isinstance(result, dict):
+        raise TypeError(f"infer() must return a dict, got {type(result).__name__}")
+    outputs = []
+    for name, value in result.items():
+        if hasattr(value, "tolist"):  # numpy arrays and torch tensors
+            value = value.tolist()
+        data = value if isinstance(value, list) else [value]
+        outputs.append(
+            {"name": str(name), "datatype": _datatype(data), "shape": [len(data)], "data": data}
+        )
+    return outputs

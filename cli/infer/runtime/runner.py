@@ -1,0 +1,140 @@
+"""Running the server: binding the socket, uvicorn, signals, reload, and the ready line."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import socket
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from types import FrameType
+
+import uvicorn
+from starlette.applications import Starlette
+
+from infer.errors import InferError
+from infer.runtime.config import ServeConfig
+from infer.runtime.server import Runtime, build_app
+
+log = logging.getLogger("infer.serve")
+WATCHED_SUFFIXES = (".py", ".yaml", ".yml", ".json")
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind before starting, so a busy port is a clear error and port 0 picks a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise InferError(
+                f"port {port} on {host} is already in use",
+                hint=f"stop the other server or pass --port {port + 1} (or --port 0 for any)",
+            ) from None
+        raise InferError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    sock.listen(2048)
+    sock.set_inheritable(False)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, plus: end live streams in-band as soon as a stop signal arrives."""
+
+    def __init__(self, config: uvicorn.Config, runtime: Runtime) -> None:
+        super().__init__(config)
+        self.runtime = runtime
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.runtime.begin_shutdown)
+        super().handle_exit(sig, frame)
+
+
+def run_server(config: ServeConfig, announce: Callable[[str], None]) -> int:
+    """Serve until stopped; returns the exit code (1 when the model could not start at all)."""
+    sock = bind_socket(config.host, config.port)
+    actual_port = sock.getsockname()[1]
+    runtime = Runtime(config)
+    app = build_app(runtime)
+    outcome = {"code": 0}
+    server: _Server | None = None
+
+    base_lifespan = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app_: Starlette) -> AsyncIterator[None]:
+        assert server is not None
+        server.loop = asyncio.get_running_loop()
+        async with base_lifespan(app_):
+            tasks = [asyncio.create_task(_announce_ready(runtime, announce, config, actual_port))]
+            tasks.append(asyncio.create_task(_stop_on_fatal(runtime, server, outcome)))
+            if config.reload:
+                tasks.append(asyncio.create_task(_reload_on_change(runtime, config.repo)))
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+
+    app.router.lifespan_context = lifespan
+    uv_config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+        log_level=config.log_level,
+    )
+    server = _Server(uv_config, runtime)
+    announce(
+        f"infer serve: {config.model_name} on http://{_url_host(config.host)}:{actual_port} "
+        f"(worker loading {config.repo})"
+    )
+    try:
+        server.run(sockets=[sock])
+    finally:
+        runtime.supervisor.kill()
+        sock.close()
+    return outcome["code"]
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+async def _announce_ready(
+    runtime: Runtime, announce: Callable[[str], None], config: ServeConfig, port: int
+) -> None:
+    while True:
+        await runtime.supervisor.ready_event.wait()
+        state = runtime.supervisor.state
+        if state.phase == "ready":
+            mode = "streaming" if state.streaming else "non-streaming"
+            announce(
+                f"infer serve: ready ({mode}); try: infer stream --url "
+                f"http://{_url_host(config.host)}:{port} --model {config.model_name}"
+            )
+        runtime.supervisor.ready_event.clear()
+
+
+async def _stop_on_fatal(runtime: Runtime, server: uvicorn.Server, outcome: dict[str, int]) -> None:
+    await runtime.supervisor.fatal_event.wait()
+    outcome["code"] = 1
+    server.should_exit = True
+
+
+async def _reload_on_change(runtime: Runtime, repo: Path) -> None:
+    from watchfiles import awatch
+
+    def interesting(_: object, path: str) -> bool:
+        return path.endswith(WATCHED_SUFFIXES) and "__pycache__" not in path
+
+    async for changes in awatch(repo, watch_filter=interesting):
+        names = sorted({Path(path).name for _, path in changes})
+        await runtime.supervisor.restart(f"changed: {', '.join(names)}")

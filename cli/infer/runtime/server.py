@@ -1,0 +1,408 @@
+"""The HTTP API (DESIGN.md section 4): v2 infer, health, metadata, and stream resume."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from infer.repo.v2_inputs import parse_v2_inputs
+from infer.runtime.config import ServeConfig
+from infer.runtime.http_errors import error_response
+from infer.runtime.slots import QueueFullError, Slot, Slots
+from infer.runtime.sse_response import SSEResponse, stream_headers
+from infer.runtime.streams import EventsLostError, Stream, StreamRegistry
+from infer.runtime.supervisor import PendingResult, WorkerSupervisor
+
+log = logging.getLogger("infer.serve")
+
+
+class BodyTooLargeError(Exception):
+    """The request body passed the configured limit."""
+
+
+class Runtime:
+    """The server's state: the worker, the streams, the slots, and the rules that tie them."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.config = config
+        self.supervisor = WorkerSupervisor(config.repo, config.gpu, config.log_level)
+        self.registry = StreamRegistry(config.replay_capacity, config.keep_finished_s)
+        self.slots = Slots(config.concurrency, config.queue_size)
+        self._slots_by_stream: dict[str, Slot] = {}
+        self._detach_timers: dict[str, asyncio.TimerHandle] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self.shutting_down = False
+
+    # -- stream life cycle ------------------------------------------------------------------
+
+    def on_detach(self, stream: Stream) -> None:
+        """The last reader left a live stream: keep it resumable for a grace period."""
+        stream.detached_at = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        self._detach_timers[stream.id] = loop.call_later(
+            self.config.resume_grace_s, self._cancel_if_detached, stream
+        )
+
+    def _cancel_if_detached(self, stream: Stream) -> None:
+        self._detach_timers.pop(stream.id, None)
+        if stream.readers == 0 and not stream.ended:
+            self.cancel_stream(stream, "cancelled", "the client disconnected", retryable=False)
+
+    def preempt_detached(self) -> None:
+        """Someone is waiting for a slot: cancel streams nobody reads any more, now."""
+        for stream in self.registry.live():
+            if stream.readers == 0 and stream.detached_at is not None:
+                self.cancel_stream(stream, "cancelled", "the client disconnected", retryable=False)
+
+    def cancel_stream(self, stream: Stream, code: str, message: str, retryable: bool) -> None:
+        """End the stream in-band, stop the model's generation, free the slot at once."""
+        stream.fail(code, message, retryable)
+        self.abandon(stream.request_no)
+
+    def abandon(self, request: int) -> None:
+        """Cancel a request in the worker; restart the worker if it ignores that too long."""
+        if not self.supervisor.abandon(request):
+            return
+
+        # A model that never calls send_streamed_output again cannot see the cancellation;
+        # past the grace period the only way to free the machine is a fresh worker.
+        async def restart_if_stuck() -> None:
+            await asyncio.sleep(self.config.cancel_grace_s)
+            if self.supervisor.in_flight(request) and not self.shutting_down:
+                await self.supervisor.restart(f"request {request} ignored its cancellation")
+
+        task = asyncio.get_running_loop().create_task(restart_if_stuck())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def on_stream_end(self, stream: Stream) -> None:
+        """Free the stream's slot and timers, and log the request line."""
+        slot = self._slots_by_stream.pop(stream.id, None)
+        if slot is not None:
+            slot.release()
+        timer = self._detach_timers.pop(stream.id, None)
+        if timer is not None:
+            timer.cancel()
+        end = stream.ended_at or time.perf_counter()
+        first = stream.first_event_at or end
+        log.info(
+            "stream %s  200  events=%d  ttfe=%.1fms  duration=%.1fms  end=%s",
+            stream.id,
+            stream.events,
+            (first - stream.started) * 1000,
+            (end - stream.started) * 1000,
+            stream.outcome,
+        )
+
+    def begin_shutdown(self) -> None:
+        """Ctrl-C / SIGTERM: end every live stream in-band so connections can close."""
+        self.shutting_down = True
+        for stream in self.registry.live():
+            self.cancel_stream(
+                stream, "server_shutting_down", "the server is shutting down", retryable=True
+            )
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _unavailable(runtime: Runtime) -> Response | None:
+    if runtime.shutting_down:
+        return error_response(503, "server_shutting_down", "the server is shutting down")
+    state = runtime.supervisor.state
+    if state.phase == "ready":
+        return None
+    if state.phase == "failed" and state.failure:
+        return error_response(
+            503,
+            str(state.failure.get("code", "model_failed")),
+            f"the model failed to load: {state.failure.get('message')}",
+        )
+    return error_response(
+        503, "model_loading", "the model is loading (initialize() is running)", retry_after=1
+    )
+
+
+def _wrong_model(runtime: Runtime, name: str) -> Response | None:
+    if name == runtime.config.model_name:
+        return None
+    return error_response(
+        404,
+        "model_not_found",
+        f"no model named {name!r}; this server serves {runtime.config.model_name!r}",
+    )
+
+
+async def _read_json(request: Request, limit: int) -> Any:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLargeError()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLargeError()
+    return json.loads(body)
+
+
+async def infer(request: Request) -> Response:
+    """POST /v2/models/{name}[/versions/1]/infer."""
+    runtime = _runtime(request)
+    config = runtime.config
+    started = time.perf_counter()
+    if problem := _wrong_model(runtime, request.path_params["name"]):
+        return problem
+    try:
+        body = await _read_json(request, config.max_body_bytes)
+    except BodyTooLargeError:
+        return error_response(
+            413, "body_too_large", f"the request body is over {config.max_body_bytes} bytes"
+        )
+    except (ValueError, UnicodeDecodeError) as error:
+        return error_response(400, "invalid_json", f"the request body is not valid JSON: {error}")
+    if problem := _unavailable(runtime):
+        return problem
+    inputs, problems = parse_v2_inputs(body, runtime.supervisor.state.inputs)
+    if problems:
+        details = [{"name": p.name, "message": p.message} for p in problems]
+        summary = "; ".join(p.message for p in problems)
+        return error_response(422, "invalid_inputs", summary, details=details)
+    try:
+        slot = await _take_slot(runtime)
+    except QueueFullError:
+        return error_response(
+            503,
+            "over_capacity",
+            f"all {config.concurrency} slot(s) are busy and {config.queue_size} request(s) wait",
+            retry_after=1,
+        )
+    remaining = config.inference_time_s - (time.perf_counter() - started)
+    if runtime.supervisor.state.streaming:
+        return await _start_stream(request, runtime, inputs, slot, remaining)
+    return await _run_once(runtime, inputs, slot, remaining)
+
+
+async def _take_slot(runtime: Runtime) -> Slot:
+    if runtime.slots.running >= runtime.config.concurrency:
+        runtime.preempt_detached()
+        await asyncio.sleep(0)
+    await runtime.slots.acquire(timeout=runtime.config.inference_time_s)
+    return Slot(runtime.slots)
+
+
+async def _start_stream(
+    request: Request, runtime: Runtime, inputs: dict[str, Any], slot: Slot, remaining: float
+) -> Response:
+    config = runtime.config
+    stream = runtime.registry.create()
+    runtime._slots_by_stream[stream.id] = slot
+    stream.request_no = runtime.supervisor.submit(inputs, stream)
+    stream.on_end(runtime.on_stream_end)
+    loop = asyncio.get_running_loop()
+    deadline = loop.call_later(remaining, _on_deadline, runtime, stream)
+    stream.on_end(lambda _: deadline.cancel())
+    # Headers wait for the first event, so a model that never starts gets a real 504.
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(asyncio.shield(stream.wait()), remaining)
+    if stream.outcome == "inference_timeout" and stream.events == 0:
+        return error_response(
+            504,
+            "inference_timeout",
+            f"the model sent nothing within inference_time ({config.inference_time_s:g} s)",
+        )
+    name = config.model_name
+    resume_url = f"/v2/models/{name}/streams/{stream.id}"
+    return _as_response(
+        SSEResponse(
+            stream,
+            0,
+            heartbeat_s=config.heartbeat_s,
+            retry_ms=config.retry_ms,
+            headers=stream_headers(stream, resume_url),
+            on_detach=runtime.on_detach,
+        )
+    )
+
+
+def _on_deadline(runtime: Runtime, stream: Stream) -> None:
+    seconds = runtime.config.inference_time_s
+    runtime.cancel_stream(
+        stream,
+        "inference_timeout",
+        f"the request took longer than inference_time ({seconds:g} s)",
+        retryable=True,
+    )
+
+
+async def _run_once(
+    runtime: Runtime, inputs: dict[str, Any], slot: Slot, remaining: float
+) -> Response:
+    config = runtime.config
+    pending = PendingResult()
+    started = time.perf_counter()
+    request_no = runtime.supervisor.submit(inputs, pending)
+    status = 200
+    try:
+        event, data = await asyncio.wait_for(asyncio.shield(pending.future), remaining)
+    except asyncio.TimeoutError:
+        runtime.abandon(request_no)
+        status = 504
+        return error_response(
+            504,
+            "inference_timeout",
+            f"the model did not answer within inference_time ({config.inference_time_s:g} s)",
+        )
+    finally:
+        slot.release()
+        log.info(
+            "request %d  %s  duration=%.1fms",
+            request_no,
+            status,
+            (time.perf_counter() - started) * 1000,
+        )
+    if event == "error":
+        code = str(data.get("code"))
+        return error_response(503 if data.get("retryable") else 500, code, str(data["message"]))
+    return JSONResponse(
+        {"model_name": config.model_name, "model_version": "1", "outputs": data["outputs"]}
+    )
+
+
+async def resume(request: Request) -> Response:
+    """GET /v2/models/{name}/streams/{id} with Last-Event-ID: the missed events, then live."""
+    runtime = _runtime(request)
+    if problem := _wrong_model(runtime, request.path_params["name"]):
+        return problem
+    stream = runtime.registry.get(request.path_params["stream_id"])
+    if stream is None:
+        return error_response(
+            404, "stream_not_found", "no such stream: it never existed or has expired"
+        )
+    raw = request.headers.get("last-event-id") or request.query_params.get("last_event_id") or "0"
+    if not raw.strip().isdigit():
+        return error_response(400, "invalid_last_event_id", f"Last-Event-ID {raw!r} is not an id")
+    after = int(raw)
+    if stream.ended and after >= stream.last_id:
+        return Response(status_code=204)
+    try:
+        stream.read_from(after)
+    except EventsLostError as error:
+        return error_response(404, "events_expired", f"cannot resume: {error}")
+    timer = runtime._detach_timers.pop(stream.id, None)
+    if timer is not None:
+        timer.cancel()
+    resume_url = str(request.url.path)
+    return _as_response(
+        SSEResponse(
+            stream,
+            after,
+            heartbeat_s=runtime.config.heartbeat_s,
+            retry_ms=runtime.config.retry_ms,
+            headers=stream_headers(stream, resume_url),
+            on_detach=runtime.on_detach,
+        )
+    )
+
+
+async def cancel(request: Request) -> Response:
+    """DELETE /v2/models/{name}/streams/{id}: stop a generation now."""
+    runtime = _runtime(request)
+    stream = runtime.registry.get(request.path_params["stream_id"])
+    if stream is None:
+        return error_response(404, "stream_not_found", "no such stream")
+    if not stream.ended:
+        runtime.cancel_stream(stream, "cancelled", "cancelled by the client", retryable=False)
+    return Response(status_code=204)
+
+
+def _as_response(app: ASGIApp) -> Response:
+    # Starlette routes return Responses; an ASGI callable works the same way when called.
+    return app  # type: ignore[return-value]
+
+
+async def live(request: Request) -> Response:
+    """GET /v2/health/live."""
+    return JSONResponse({"live": True})
+
+
+async def ready(request: Request) -> Response:
+    """GET /v2/health/ready and /v2/models/{name}/ready: 503 while initialize() runs."""
+    runtime = _runtime(request)
+    if "name" in request.path_params and (
+        problem := _wrong_model(runtime, request.path_params["name"])
+    ):
+        return problem
+    return _unavailable(runtime) or JSONResponse({"ready": True})
+
+
+async def metadata(request: Request) -> Response:
+    """GET /v2/models/{name}: inputs, streaming flag, readiness."""
+    runtime = _runtime(request)
+    if problem := _wrong_model(runtime, request.path_params["name"]):
+        return problem
+    state = runtime.supervisor.state
+    if state.phase in ("starting", "loading") and not state.inputs:
+        return error_response(503, "model_loading", "the model is loading", retry_after=1)
+    return JSONResponse(
+        {
+            "name": runtime.config.model_name,
+            "versions": ["1"],
+            "platform": "inferless-python",
+            "streaming": state.streaming,
+            "ready": state.phase == "ready",
+            "inputs": [spec.to_metadata() for spec in state.inputs],
+            "inference_time_s": runtime.config.inference_time_s,
+        }
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    message = f"{request.method} {request.url.path}: {exc.detail}"
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(exc.status_code, code, message, headers=headers)
+
+
+def build_app(runtime: Runtime) -> Starlette:
+    """The ASGI app for one model."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await runtime.supervisor.start()
+        try:
+            yield
+        finally:
+            runtime.begin_shutdown()
+            await runtime.supervisor.stop()
+
+    routes = [
+        Route("/v2/health/live", live),
+        Route("/v2/health/ready", ready),
+        Route("/v2/models/{name}", metadata),
+        Route("/v2/models/{name}/versions/1", metadata),
+        Route("/v2/models/{name}/ready", ready),
+        Route("/v2/models/{name}/infer", infer, methods=["POST"]),
+        Route("/v2/models/{name}/versions/1/infer", infer, methods=["POST"]),
+        Route("/v2/models/{name}/streams/{stream_id}", resume, methods=["GET"]),
+        Route("/v2/models/{name}/streams/{stream_id}", cancel, methods=["DELETE"]),
+    ]
+    app = Starlette(
+        routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error}
+    )
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,261 @@
+"""The worker process: imports the user's app.py, runs initialize(), infer() per request in
+threads, and finalize() at shutdown. It talks to the server over one socket (see wire.py).
+
+Run as ``python -m infer.runtime.worker --fd N --repo PATH [--gpu]``; never by users.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import traceback
+from pathlib import Path
+from typing import Any
+
+from infer.runtime.handler import StreamCancelledError, StreamOutputHandler, StreamProtocolError
+from infer.runtime.loader import LoadedModel, load_model
+from infer.runtime.outputs import to_v2_outputs
+from infer.runtime.wire import FrameDecoder, Kind, encode
+
+log = logging.getLogger("infer.worker")
+SHUTDOWN_GRACE_S = 5.0
+
+
+def _json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+class Outbox:
+    """Frames from any thread, written by one writer thread in batches.
+
+    A burst of events costs one system call and one wake-up on the server, not one each;
+    the first event of a burst still leaves at once.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._lock = threading.Lock()
+        self._pending: list[bytes] = []
+        self._wake = threading.Event()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="infer-outbox", daemon=True)
+        self._thread.start()
+
+    def put(self, kind: Kind, request: int, payload: bytes = b"") -> None:
+        """Queue one frame."""
+        frame = encode(kind, request, payload)
+        with self._lock:
+            self._pending.append(frame)
+            if len(self._pending) == 1:
+                self._wake.set()
+
+    def close(self) -> None:
+        """Write what is queued, then stop."""
+        with self._lock:
+            self._closed = True
+            self._wake.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            with self._lock:
+                batch, self._pending = self._pending, []
+                self._wake.clear()
+                closed = self._closed
+            if batch:
+                try:
+                    self._sock.sendall(b"".join(batch))
+                except OSError:
+                    return  # the server is gone; the reader sees EOF and shuts down
+            if closed:
+                return
+
+
+class Worker:
+    """Runs requests against the loaded model."""
+
+    def __init__(self, model: LoadedModel, outbox: Outbox) -> None:
+        self.model = model
+        self.outbox = outbox
+        self.handlers: dict[int, StreamOutputHandler] = {}
+        self.threads: dict[int, threading.Thread] = {}
+
+    def start(self, request: int, payload: bytes) -> None:
+        """Run one request in its own thread."""
+        inputs = json.loads(payload)["inputs"]
+        thread = threading.Thread(
+            target=self._run, args=(request, inputs), name=f"infer-request-{request}", daemon=True
+        )
+        self.threads[request] = thread
+        thread.start()
+
+    def cancel(self, request: int) -> None:
+        """Make the request's next send_streamed_output raise StreamCancelledError."""
+        handler = self.handlers.get(request)
+        if handler is not None:
+            handler.cancelled.set()
+
+    def _run(self, request: int, inputs: dict[str, Any]) -> None:
+        try:
+            argument: Any = inputs
+            if self.model.request_class is not None:
+                argument = self.model.request_class(**inputs)
+            if self.model.streaming:
+                self._run_streaming(request, argument)
+            else:
+                result = self.model.instance.infer(argument)
+                self.outbox.put(Kind.RESULT, request, _json({"outputs": to_v2_outputs(result)}))
+        except StreamCancelledError:
+            self._error(request, "cancelled", "the request was cancelled", retryable=True)
+        except StreamProtocolError as error:
+            self._error(request, error.code, error.message, retryable=False)
+        except BaseException as error:  # the model's own failure, reported in-band
+            log.error("infer() raised:\n%s", traceback.format_exc())
+            self._error(request, "model_error", f"{type(error).__name__}: {error}", False)
+        finally:
+            self.handlers.pop(request, None)
+            self.threads.pop(request, None)
+
+    def _run_streaming(self, request: int, argument: Any) -> None:
+        outbox = self.outbox
+
+        def emit(payload: bytes) -> None:
+            outbox.put(Kind.EVENT, request, payload)
+
+        handler = StreamOutputHandler(emit)
+        self.handlers[request] = handler
+        self.model.instance.infer(argument, handler)
+        if handler.failure is not None:
+            raise handler.failure
+        if handler.cancelled.is_set():
+            raise StreamCancelledError()
+        if not handler.finalised:
+            log.warning(
+                "infer() returned without calling finalise_streamed_output(); "
+                "the runtime finalised the stream (the platform would hold the request open)"
+            )
+        outbox.put(Kind.DONE, request, _json({"auto_finalised": not handler.finalised}))
+
+    def _error(self, request: int, code: str, message: str, retryable: bool) -> None:
+        body = {"code": code, "message": message, "retryable": retryable}
+        self.outbox.put(Kind.ERROR, request, _json(body))
+
+    def shutdown(self) -> None:
+        """Cancel what runs, give it a moment, then finalize()."""
+        for request in list(self.handlers):
+            self.cancel(request)
+        for thread in list(self.threads.values()):
+            thread.join(timeout=SHUTDOWN_GRACE_S)
+        self.model.call_finalize()
+
+
+def _check_gpu() -> str | None:
+    try:
+        import torch
+    except ImportError:
+        return (
+            "--gpu needs PyTorch with CUDA in the model's environment, and torch is not installed"
+        )
+    if not torch.cuda.is_available():
+        return (
+            "--gpu was given but no CUDA device is visible to PyTorch "
+            f"(torch {torch.__version__}, CUDA build: {torch.version.cuda or 'no'})"
+        )
+    return None
+
+
+def _fail(outbox: Outbox, code: str, message: str, fatal: bool = False, detail: str = "") -> None:
+    outbox.put(
+        Kind.INIT_FAILED,
+        0,
+        _json({"code": code, "message": message, "fatal": fatal, "traceback": detail}),
+    )
+    outbox.close()
+
+
+def serve_forever(sock: socket.socket, repo: Path, gpu: bool) -> int:
+    """The worker's life: load, initialize, serve requests until told to stop."""
+    outbox = Outbox(sock)
+    if gpu and (problem := _check_gpu()):
+        _fail(outbox, "no_gpu", problem, fatal=True)
+        return 1
+    os.chdir(repo)
+    try:
+        model = load_model(repo)
+    except BaseException as error:
+        _fail(outbox, "import_failed", _describe(error, "importing the model"), False, _tb())
+        return 1
+    hello = {
+        "streaming": model.streaming,
+        "inputs": [spec.to_metadata() for spec in model.inputs],
+        "pid": os.getpid(),
+    }
+    outbox.put(Kind.HELLO, 0, _json(hello))
+    try:
+        model.instance.initialize()
+    except BaseException as error:
+        _fail(outbox, "initialize_failed", _describe(error, "initialize()"), False, _tb())
+        return 1
+    outbox.put(Kind.READY, 0)
+    worker = Worker(model, outbox)
+    _read_commands(sock, worker)
+    worker.shutdown()
+    outbox.close()
+    return 0
+
+
+def _read_commands(sock: socket.socket, worker: Worker) -> None:
+    decoder = FrameDecoder()
+    while True:
+        try:
+            data = sock.recv(1 << 16)
+        except OSError:
+            return
+        if not data:
+            return  # the server went away: shut down like on SHUTDOWN
+        for kind, request, payload in decoder.feed(data):
+            if kind == Kind.INFER:
+                worker.start(request, payload)
+            elif kind == Kind.CANCEL:
+                worker.cancel(request)
+            elif kind == Kind.SHUTDOWN:
+                return
+
+
+def _describe(error: BaseException, during: str) -> str:
+    return f"{during} raised {type(error).__name__}: {error}"
+
+
+def _tb() -> str:
+    return traceback.format_exc()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the worker process."""
+    parser = argparse.ArgumentParser(prog="infer-worker")
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--repo", type=Path, required=True)
+    parser.add_argument("--gpu", action="store_true")
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args(argv)
+    # Ctrl-C reaches the whole process group; the server decides when the worker stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)-7s worker  %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    sock = socket.socket(fileno=args.fd)
+    return serve_forever(sock, args.repo.resolve(), args.gpu)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
