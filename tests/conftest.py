@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from infer.scaffold.catalog import list_templates
+from tests.servers import MODELS, ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_NAMES = [info.name for info in list_templates()]
@@ -22,3 +24,24 @@ def runner() -> CliRunner:
 def infer_command(*args: str) -> list[str]:
     """The argv that runs the installed `infer` in a subprocess."""
     return [sys.executable, "-m", "infer", *args]
+
+
+StartServer = Callable[..., ServerProcess]
+
+
+@pytest.fixture
+def start_server() -> Iterator[StartServer]:
+    """Start `infer serve` on a test model; every server started is stopped at teardown."""
+    started: list[ServerProcess] = []
+
+    def start(model: str | Path, *args: str, ready: bool = True, **kwargs: object) -> ServerProcess:
+        repo = model if isinstance(model, Path) else MODELS / model
+        server = ServerProcess(repo, *args, **kwargs)  # type: ignore[arg-type]
+        started.append(server)
+        if ready:
+            server.wait_ready()
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

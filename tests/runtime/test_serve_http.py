@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.runtime.conftest import StartServer
+from tests.conftest import StartServer
 from tests.servers import v2_body
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.runtime.conftest import StartServer
+from tests.conftest import StartServer
 from tests.servers import MODELS, parse_sse, v2_body
 
 

@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from tests.runtime.conftest import StartServer
+from tests.conftest import StartServer
 from tests.servers import parse_sse, v2_body
 
 

@@ -334,6 +334,12 @@ def _as_response(app: ASGIApp) -> Response:
     return app  # type: ignore[return-value]
 
 
+async def models(request: Request) -> Response:
+    """GET /v2/models: the one model this server serves."""
+    runtime = _runtime(request)
+    return JSONResponse({"models": [{"name": runtime.config.model_name, "versions": ["1"]}]})
+
+
 async def live(request: Request) -> Response:
     """GET /v2/health/live."""
     return JSONResponse({"live": True})
@@ -393,6 +399,7 @@ def build_app(runtime: Runtime) -> Starlette:
     routes = [
         Route("/v2/health/live", live),
         Route("/v2/health/ready", ready),
+        Route("/v2/models", models),
         Route("/v2/models/{name}", metadata),
         Route("/v2/models/{name}/versions/1", metadata),
         Route("/v2/models/{name}/ready", ready),

@@ -1,0 +1,1 @@
+"""`infer stream`'s core: building requests, consuming SSE with reconnection, measuring."""
