@@ -44,6 +44,16 @@ def test_piped_output_is_the_concatenated_events_and_a_summary(start_server: Sta
     assert "Traceback" not in done.stderr
 
 
+def test_keeps_up_with_thousands_of_events_per_second(start_server: StartServer) -> None:
+    server = start_server("echo_stream")
+    done = run_stream("--url", server.url, "--text", "x", "-i", "COUNT=20000", "--json")
+    lines = done.stdout.splitlines()
+    assert len(lines) == 20002  # every event, the done event, the summary
+    summary = json.loads(lines[-1])["summary"]
+    assert summary["events"] == 20000 and summary["ending"] == "done"
+    assert [json.loads(line)["id"] for line in lines[:-1]] == list(range(1, 20002))
+
+
 def test_json_mode_writes_one_object_per_event_and_a_sane_summary(
     start_server: StartServer,
 ) -> None:

@@ -132,6 +132,7 @@ def test_bad_requests_get_specific_json_errors(start_server: StartServer) -> Non
     assert error(httpx.post(infer, content=huge, timeout=30))[:2] == (413, "body_too_large")
     assert error(httpx.get(f"{server.url}/v2/nothing-here"))[:2] == (404, "not_found")
     assert error(httpx.get(infer))[:2] == (405, "method_not_allowed")
+    server.wait_for_line("request -  422  invalid_inputs: unknown input 'promt'")
     # After all that, the server still serves.
     assert httpx.post(infer, json=v2_body(prompt="ok")).status_code == 200
 

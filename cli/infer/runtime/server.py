@@ -161,6 +161,15 @@ async def _read_json(request: Request, limit: int) -> Any:
 
 async def infer(request: Request) -> Response:
     """POST /v2/models/{name}[/versions/1]/infer."""
+    response = await _infer(request)
+    if isinstance(response, JSONResponse) and response.status_code >= 400:
+        # Streams and answers log themselves when they end; refusals are logged here.
+        error = json.loads(bytes(response.body))["error"]
+        log.info("request -  %d  %s: %s", response.status_code, error["code"], error["message"])
+    return response
+
+
+async def _infer(request: Request) -> Response:
     runtime = _runtime(request)
     config = runtime.config
     started = time.perf_counter()
