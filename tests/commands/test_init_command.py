@@ -73,6 +73,17 @@ def test_init_refuses_a_file_in_the_way(runner: CliRunner, tmp_path: Path) -> No
     assert "exists and is not a directory" in result.output
 
 
+def test_init_under_a_file_is_a_clear_error_and_writes_nothing(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "notes.txt").write_text("x")
+    result = runner.invoke(app, ["init", str(tmp_path / "notes.txt" / "m"), "--no-input"])
+    assert result.exit_code == 2
+    target, blocker = tmp_path / "notes.txt" / "m", tmp_path / "notes.txt"
+    assert f"error: cannot write {target}: {blocker} is a file, not a folder" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
 def test_init_without_a_name_and_without_a_tty_is_a_usage_error(runner: CliRunner) -> None:
     result = runner.invoke(app, ["init", "--no-input"])
     assert result.exit_code == 2

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
 
 from tests.conftest import StartServer
@@ -155,9 +159,6 @@ def test_over_capacity_is_503_with_retry_after(start_server: StartServer) -> Non
 
 
 def test_a_busy_port_is_a_clear_error(start_server: StartServer) -> None:
-    import subprocess
-    import sys
-
     server = start_server("basic_model")
     port = server.url.rsplit(":", 1)[1]
     done = subprocess.run(
@@ -175,3 +176,14 @@ def test_gpu_flag_without_a_gpu_fails_before_loading(start_server: StartServer) 
     server = start_server("basic_model", "--gpu", ready=False)
     server.wait_for_line("no CUDA device is visible to PyTorch|torch is not installed")
     assert server.process.wait(30) == 1
+
+
+def test_serving_a_folder_without_app_py_is_a_clear_error(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "infer", "serve", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"error: {tmp_path} has no app.py, so there is no model to serve")

@@ -147,3 +147,52 @@ def test_idle_streams_get_ping_comments(start_server: StartServer) -> None:
     events, comments = parse_sse(raw)
     assert comments and set(comments) == {": ping"}
     assert [e.event for e in events] == ["message", "message", "done"]
+
+
+def test_pydantic_streaming_model_gets_a_request_object_and_sends_responses(
+    start_server: StartServer,
+) -> None:
+    server = start_server("pydantic_stream")
+    events, _ = parse_sse(
+        post_stream(server.url, "pydantic-stream", prompt="eggs and butter", shout=True).content
+    )
+    assert [json.loads(e.data) for e in events[:-1]] == [
+        {"OUT": "EGGS"},
+        {"OUT": "AND"},
+        {"OUT": "BUTTER"},
+    ]
+    assert events[-1].event == "done"
+
+
+def test_a_reader_too_slow_for_the_replay_buffer_gets_an_error_not_more_memory(
+    start_server: StartServer,
+) -> None:
+    import socket
+
+    server = start_server("echo_stream", "--replay-buffer", "16")
+    host, port = server.url.removeprefix("http://").split(":")
+    body = json.dumps(v2_body(TEXT="x", COUNT=300000)).encode()
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.sendall(
+            b"POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        time.sleep(4)  # read nothing while the model produces 300k events
+        received = b""
+        while b"event: error" not in received and b"event: done" not in received:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                break
+            received += chunk
+        while not received.endswith(b"\r\n0\r\n\r\n"):
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                break
+            received += chunk
+    tail = received[received.rfind(b"event: ") :]
+    assert tail.startswith(b"event: error\ndata: ")
+    error = json.loads(tail.split(b"data: ", 1)[1].split(b"\n", 1)[0])
+    assert error["code"] == "client_too_slow"
+    assert error["message"].startswith("this reader fell too far behind and events ")

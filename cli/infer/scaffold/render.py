@@ -99,10 +99,22 @@ def write_repo(request: ScaffoldRequest) -> list[Path]:
             f"{destination} already exists and is not empty; nothing was written",
             hint="choose another name, or pass --force to overwrite the template's files in it",
         )
+    blocking = next((p for p in destination.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise ScaffoldError(
+            f"cannot write {destination}: {blocking} is a file, not a folder; nothing was written",
+            hint="choose a path whose parent folders exist or can be created",
+        )
     files = render_files(request)
-    if destination.is_dir():
-        return _write_into_existing(destination, files)
-    return _write_new(destination, files)
+    try:
+        if destination.is_dir():
+            return _write_into_existing(destination, files)
+        return _write_new(destination, files)
+    except OSError as error:
+        raise ScaffoldError(
+            f"cannot write {destination}: {error.strerror or error}",
+            hint="check that the parent is a folder you can write to",
+        ) from None
 
 
 def _write_new(destination: Path, files: dict[str, str]) -> list[Path]:
