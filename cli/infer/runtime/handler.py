@@ -24,9 +24,7 @@ class StreamProtocolError(Exception):
         self.message = message
 
 
-def _event_json(event: object) -> bytes:
-    if hasattr(event, "model_dump"):  # a pydantic response object
-        event = event.model_dump()
+def _event_json(event: dict[str, Any]) -> bytes:
     if not isinstance(event, dict):
         raise StreamProtocolError(
             "invalid_event",
@@ -74,9 +72,9 @@ class StreamOutputHandler:
                 "send_after_finalise",
                 "send_streamed_output was called after finalise_streamed_output",
             )
-        payload = _event_json(output)
-        if hasattr(output, "model_dump"):
+        if hasattr(output, "model_dump"):  # a pydantic response object
             output = output.model_dump()
+        payload = _event_json(output)
         schema = {key: type(value) for key, value in output.items()}
         if self._schema is None:
             self._schema = schema

@@ -16,7 +16,8 @@ from starlette.applications import Starlette
 
 from infer.errors import InferError
 from infer.runtime.config import ServeConfig
-from infer.runtime.server import Runtime, build_app
+from infer.runtime.server import build_app
+from infer.runtime.state import Runtime
 
 log = logging.getLogger("infer.serve")
 WATCHED_SUFFIXES = (".py", ".yaml", ".yml", ".json")

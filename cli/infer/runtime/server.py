@@ -18,101 +18,18 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from infer.repo.v2_inputs import parse_v2_inputs
-from infer.runtime.config import ServeConfig
 from infer.runtime.http_errors import error_response
-from infer.runtime.slots import QueueFullError, Slot, Slots
+from infer.runtime.slots import QueueFullError, Slot
 from infer.runtime.sse_response import SSEResponse, stream_headers
-from infer.runtime.streams import EventsLostError, Stream, StreamRegistry
-from infer.runtime.supervisor import PendingResult, WorkerSupervisor
+from infer.runtime.state import Runtime
+from infer.runtime.streams import EventsLostError, Stream
+from infer.runtime.supervisor import PendingResult
 
 log = logging.getLogger("infer.serve")
 
 
 class BodyTooLargeError(Exception):
     """The request body passed the configured limit."""
-
-
-class Runtime:
-    """The server's state: the worker, the streams, the slots, and the rules that tie them."""
-
-    def __init__(self, config: ServeConfig) -> None:
-        self.config = config
-        self.supervisor = WorkerSupervisor(config.repo, config.gpu, config.log_level)
-        self.registry = StreamRegistry(config.replay_capacity, config.keep_finished_s)
-        self.slots = Slots(config.concurrency, config.queue_size)
-        self._slots_by_stream: dict[str, Slot] = {}
-        self._detach_timers: dict[str, asyncio.TimerHandle] = {}
-        self._background: set[asyncio.Task[None]] = set()
-        self.shutting_down = False
-
-    # -- stream life cycle ------------------------------------------------------------------
-
-    def on_detach(self, stream: Stream) -> None:
-        """The last reader left a live stream: keep it resumable for a grace period."""
-        stream.detached_at = time.perf_counter()
-        loop = asyncio.get_running_loop()
-        self._detach_timers[stream.id] = loop.call_later(
-            self.config.resume_grace_s, self._cancel_if_detached, stream
-        )
-
-    def _cancel_if_detached(self, stream: Stream) -> None:
-        self._detach_timers.pop(stream.id, None)
-        if stream.readers == 0 and not stream.ended:
-            self.cancel_stream(stream, "cancelled", "the client disconnected", retryable=False)
-
-    def preempt_detached(self) -> None:
-        """Someone is waiting for a slot: cancel streams nobody reads any more, now."""
-        for stream in self.registry.live():
-            if stream.readers == 0 and stream.detached_at is not None:
-                self.cancel_stream(stream, "cancelled", "the client disconnected", retryable=False)
-
-    def cancel_stream(self, stream: Stream, code: str, message: str, retryable: bool) -> None:
-        """End the stream in-band, stop the model's generation, free the slot at once."""
-        stream.fail(code, message, retryable)
-        self.abandon(stream.request_no)
-
-    def abandon(self, request: int) -> None:
-        """Cancel a request in the worker; restart the worker if it ignores that too long."""
-        if not self.supervisor.abandon(request):
-            return
-
-        # A model that never calls send_streamed_output again cannot see the cancellation;
-        # past the grace period the only way to free the machine is a fresh worker.
-        async def restart_if_stuck() -> None:
-            await asyncio.sleep(self.config.cancel_grace_s)
-            if self.supervisor.in_flight(request) and not self.shutting_down:
-                await self.supervisor.restart(f"request {request} ignored its cancellation")
-
-        task = asyncio.get_running_loop().create_task(restart_if_stuck())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
-    def on_stream_end(self, stream: Stream) -> None:
-        """Free the stream's slot and timers, and log the request line."""
-        slot = self._slots_by_stream.pop(stream.id, None)
-        if slot is not None:
-            slot.release()
-        timer = self._detach_timers.pop(stream.id, None)
-        if timer is not None:
-            timer.cancel()
-        end = stream.ended_at or time.perf_counter()
-        first = stream.first_event_at or end
-        log.info(
-            "stream %s  200  events=%d  ttfe=%.1fms  duration=%.1fms  end=%s",
-            stream.id,
-            stream.events,
-            (first - stream.started) * 1000,
-            (end - stream.started) * 1000,
-            stream.outcome,
-        )
-
-    def begin_shutdown(self) -> None:
-        """Ctrl-C / SIGTERM: end every live stream in-band so connections can close."""
-        self.shutting_down = True
-        for stream in self.registry.live():
-            self.cancel_stream(
-                stream, "server_shutting_down", "the server is shutting down", retryable=True
-            )
 
 
 def _runtime(request: Request) -> Runtime:
@@ -218,7 +135,7 @@ async def _start_stream(
 ) -> Response:
     config = runtime.config
     stream = runtime.registry.create()
-    runtime._slots_by_stream[stream.id] = slot
+    runtime.hold_slot(stream, slot)
     stream.request_no = runtime.supervisor.submit(inputs, stream)
     stream.on_end(runtime.on_stream_end)
     loop = asyncio.get_running_loop()
@@ -311,9 +228,7 @@ async def resume(request: Request) -> Response:
         stream.read_from(after)
     except EventsLostError as error:
         return error_response(404, "events_expired", f"cannot resume: {error}")
-    timer = runtime._detach_timers.pop(stream.id, None)
-    if timer is not None:
-        timer.cancel()
+    runtime.reattach(stream)
     resume_url = str(request.url.path)
     return _as_response(
         SSEResponse(

@@ -1,0 +1,105 @@
+"""The server's state: the worker, the streams, the slots, and the rules that tie them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from infer.runtime.config import ServeConfig
+from infer.runtime.slots import Slot, Slots
+from infer.runtime.streams import Stream, StreamRegistry
+from infer.runtime.supervisor import WorkerSupervisor
+
+log = logging.getLogger("infer.serve")
+
+
+class Runtime:
+    """The server's state: the worker, the streams, the slots, and the rules that tie them."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        self.config = config
+        self.supervisor = WorkerSupervisor(config.repo, config.gpu, config.log_level)
+        self.registry = StreamRegistry(config.replay_capacity, config.keep_finished_s)
+        self.slots = Slots(config.concurrency, config.queue_size)
+        self._slots_by_stream: dict[str, Slot] = {}
+        self._detach_timers: dict[str, asyncio.TimerHandle] = {}
+        self._background: set[asyncio.Task[None]] = set()
+        self.shutting_down = False
+
+    # -- stream life cycle ------------------------------------------------------------------
+
+    def hold_slot(self, stream: Stream, slot: Slot) -> None:
+        """The stream owns ``slot`` until it ends (or is preempted)."""
+        self._slots_by_stream[stream.id] = slot
+
+    def reattach(self, stream: Stream) -> None:
+        """A reader resumed: the stream is no longer due to be cancelled."""
+        timer = self._detach_timers.pop(stream.id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def on_detach(self, stream: Stream) -> None:
+        """The last reader left a live stream: keep it resumable for a grace period."""
+        stream.detached_at = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        self._detach_timers[stream.id] = loop.call_later(
+            self.config.resume_grace_s, self._cancel_if_detached, stream
+        )
+
+    def _cancel_if_detached(self, stream: Stream) -> None:
+        self._detach_timers.pop(stream.id, None)
+        if stream.readers == 0 and not stream.ended:
+            self.cancel_stream(stream, "cancelled", "the client disconnected", retryable=False)
+
+    def preempt_detached(self) -> None:
+        """Someone is waiting for a slot: cancel streams nobody reads any more, now."""
+        for stream in self.registry.live():
+            if stream.readers == 0 and stream.detached_at is not None:
+                self.cancel_stream(stream, "cancelled", "the client disconnected", retryable=False)
+
+    def cancel_stream(self, stream: Stream, code: str, message: str, retryable: bool) -> None:
+        """End the stream in-band, stop the model's generation, free the slot at once."""
+        stream.fail(code, message, retryable)
+        self.abandon(stream.request_no)
+
+    def abandon(self, request: int) -> None:
+        """Cancel a request in the worker; restart the worker if it ignores that too long."""
+        if not self.supervisor.abandon(request):
+            return
+
+        # A model that never calls send_streamed_output again cannot see the cancellation;
+        # past the grace period the only way to free the machine is a fresh worker.
+        async def restart_if_stuck() -> None:
+            await asyncio.sleep(self.config.cancel_grace_s)
+            if self.supervisor.in_flight(request) and not self.shutting_down:
+                await self.supervisor.restart(f"request {request} ignored its cancellation")
+
+        task = asyncio.get_running_loop().create_task(restart_if_stuck())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def on_stream_end(self, stream: Stream) -> None:
+        """Free the stream's slot and timers, and log the request line."""
+        slot = self._slots_by_stream.pop(stream.id, None)
+        if slot is not None:
+            slot.release()
+        self.reattach(stream)  # drop any pending cancel timer
+        end = stream.ended_at or time.perf_counter()
+        first = stream.first_event_at or end
+        log.info(
+            "stream %s  200  events=%d  ttfe=%.1fms  duration=%.1fms  end=%s",
+            stream.id,
+            stream.events,
+            (first - stream.started) * 1000,
+            (end - stream.started) * 1000,
+            stream.outcome,
+        )
+
+    def begin_shutdown(self) -> None:
+        """Ctrl-C / SIGTERM: end every live stream in-band so connections can close."""
+        self.shutting_down = True
+        for stream in self.registry.live():
+            self.cancel_stream(
+                stream, "server_shutting_down", "the server is shutting down", retryable=True
+            )
