@@ -24,6 +24,10 @@ class StreamProtocolError(Exception):
         self.message = message
 
 
+# One encoder for every event: json.dumps with options builds a new encoder per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _event_json(event: dict[str, Any]) -> bytes:
     if not isinstance(event, dict):
         raise StreamProtocolError(
@@ -31,7 +35,7 @@ def _event_json(event: dict[str, Any]) -> bytes:
             f"send_streamed_output takes a dict, got {type(event).__name__}",
         )
     try:
-        return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode()
+        return _ENCODE(event).encode()
     except (TypeError, ValueError) as error:
         raise StreamProtocolError(
             "invalid_event", f"the event cannot be sent as JSON: {error}"
@@ -75,13 +79,14 @@ class StreamOutputHandler:
         if hasattr(output, "model_dump"):  # a pydantic response object
             output = output.model_dump()
         payload = _event_json(output)
-        schema = {key: type(value) for key, value in output.items()}
-        if self._schema is None:
-            self._schema = schema
-        elif schema != self._schema:
-            raise StreamProtocolError(
-                "output_schema_changed", _schema_difference(self._schema, schema)
-            )
+        first = self._schema
+        if first is None:
+            self._schema = {key: type(value) for key, value in output.items()}
+        elif len(output) != len(first) or any(
+            first.get(key) is not type(value) for key, value in output.items()
+        ):
+            now = {key: type(value) for key, value in output.items()}
+            raise StreamProtocolError("output_schema_changed", _schema_difference(first, now))
         return payload
 
     def finalise_streamed_output(self) -> None:

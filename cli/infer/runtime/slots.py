@@ -20,7 +20,11 @@ class Slots:
 
     async def acquire(self, timeout: float) -> None:
         """Take a slot, waiting in line at most ``timeout`` seconds."""
-        if self._semaphore.locked() and self._waiting >= self._queue_size:
+        if not self._semaphore.locked():
+            await self._semaphore.acquire()  # free now: skip wait_for's extra task
+            self.running += 1
+            return
+        if self._waiting >= self._queue_size:
             raise QueueFullError()
         self._waiting += 1
         try:

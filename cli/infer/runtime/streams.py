@@ -148,10 +148,14 @@ class StreamRegistry:
         self.keep_finished_s = keep_finished_s
         self.max_streams = max_streams
         self._streams: dict[str, Stream] = {}
+        self._pruned_at = 0.0
 
     def create(self) -> Stream:
         """A new stream with a fresh, unguessable id."""
-        self.prune()
+        now = time.perf_counter()
+        if now - self._pruned_at > 1.0 or len(self._streams) > self.max_streams:
+            self._pruned_at = now
+            self.prune()
         stream = Stream(secrets.token_hex(8), self.capacity)
         self._streams[stream.id] = stream
         return stream

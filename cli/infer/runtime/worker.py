@@ -7,6 +7,7 @@ Run as ``python -m infer.runtime.worker --fd N --repo PATH [--gpu]``; never by u
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -14,7 +15,9 @@ import signal
 import socket
 import sys
 import threading
+import time
 import traceback
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,8 @@ from infer.runtime.wire import FrameDecoder, Kind, encode
 
 log = logging.getLogger("infer.worker")
 SHUTDOWN_GRACE_S = 5.0
+# The longest a streamed event waits for others to share its write (only under a fast burst).
+BATCH_WINDOW_S = 0.0005
 
 
 def _json(data: dict[str, Any]) -> bytes:
@@ -32,48 +37,83 @@ def _json(data: dict[str, Any]) -> bytes:
 
 
 class Outbox:
-    """Frames from any thread, written by one writer thread in batches.
+    """Frames from any thread to the server: at once when the stream is calm, batched in bursts.
 
-    A burst of events costs one system call and one wake-up on the server, not one each;
-    the first event of a burst still leaves at once.
+    An event that arrives after a quiet spell (a first event, a model producing a token every
+    few milliseconds) is written by the thread that sent it: no thread wake-up on the way. Events
+    arriving faster than one per BATCH_WINDOW_S are handed to a writer thread that waits out the
+    window and writes them together, so a burst costs one system call and one wake-up on the
+    server, not one each. Exactly one party (an inline sender or the writer) drains at a time.
     """
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self._lock = threading.Lock()
         self._pending: list[bytes] = []
-        self._wake = threading.Event()
+        self._busy = False  # an inline sender or the writer thread is responsible for _pending
+        self._last_send = 0.0
         self._closed = False
+        # A bare lock used as a binary semaphore (threading.Event costs several times more):
+        # released once each time the writer thread becomes responsible, acquired once by it.
+        self._signal = threading.Lock()
+        self._signal.acquire()
         self._thread = threading.Thread(target=self._run, name="infer-outbox", daemon=True)
         self._thread.start()
 
     def put(self, kind: Kind, request: int, payload: bytes = b"") -> None:
-        """Queue one frame."""
+        """Send one frame, now or with the next batch."""
         frame = encode(kind, request, payload)
         with self._lock:
             self._pending.append(frame)
-            if len(self._pending) == 1:
-                self._wake.set()
+            if self._busy:
+                return  # whoever is draining takes this frame too
+            self._busy = True
+            if time.perf_counter() - self._last_send < BATCH_WINDOW_S:
+                self._signal.release()  # a burst: let the writer batch it
+                return
+            batch, self._pending = self._pending, []
+        self._send(batch)
+        with self._lock:
+            self._last_send = time.perf_counter()
+            if self._pending:
+                self._signal.release()  # more came while we wrote: the writer takes over
+            else:
+                self._busy = False
 
     def close(self) -> None:
-        """Write what is queued, then stop."""
-        with self._lock:
-            self._closed = True
-            self._wake.set()
+        """Write what is queued, then stop the writer."""
+        while True:
+            with self._lock:
+                if not self._busy:
+                    self._busy = True
+                    self._closed = True
+                    self._signal.release()
+                    break
+            time.sleep(0.001)
         self._thread.join(timeout=10)
+
+    def _send(self, batch: list[bytes]) -> None:
+        # If the server is gone, the command reader sees EOF and shuts the worker down.
+        with contextlib.suppress(OSError):
+            self._sock.sendall(b"".join(batch))
 
     def _run(self) -> None:
         while True:
-            self._wake.wait()
+            self._signal.acquire()
+            since = time.perf_counter() - self._last_send
+            if since < BATCH_WINDOW_S:
+                time.sleep(BATCH_WINDOW_S - since)  # let the burst gather, for one window at most
             with self._lock:
                 batch, self._pending = self._pending, []
-                self._wake.clear()
                 closed = self._closed
             if batch:
-                try:
-                    self._sock.sendall(b"".join(batch))
-                except OSError:
-                    return  # the server is gone; the reader sees EOF and shuts down
+                self._send(batch)
+            with self._lock:
+                self._last_send = time.perf_counter()
+                if self._pending and not closed:
+                    self._signal.release()
+                else:
+                    self._busy = False
             if closed:
                 return
 
@@ -85,16 +125,15 @@ class Worker:
         self.model = model
         self.outbox = outbox
         self.handlers: dict[int, StreamOutputHandler] = {}
-        self.threads: dict[int, threading.Thread] = {}
+        # Idle threads are reused: starting a thread per request costs more than a request's
+        # whole hand-off. The server enforces --concurrency; this only bounds runaway growth.
+        self.pool = ThreadPoolExecutor(max_workers=4096, thread_name_prefix="infer-request")
+        self.running: dict[int, Future[None]] = {}
 
     def start(self, request: int, payload: bytes) -> None:
-        """Run one request in its own thread."""
+        """Run one request on a pool thread."""
         inputs = json.loads(payload)["inputs"]
-        thread = threading.Thread(
-            target=self._run, args=(request, inputs), name=f"infer-request-{request}", daemon=True
-        )
-        self.threads[request] = thread
-        thread.start()
+        self.running[request] = self.pool.submit(self._run, request, inputs)
 
     def cancel(self, request: int) -> None:
         """Make the request's next send_streamed_output raise StreamCancelledError."""
@@ -121,7 +160,7 @@ class Worker:
             self._error(request, "model_error", f"{type(error).__name__}: {error}", False)
         finally:
             self.handlers.pop(request, None)
-            self.threads.pop(request, None)
+            self.running.pop(request, None)
 
     def _run_streaming(self, request: int, argument: Any) -> None:
         outbox = self.outbox
@@ -151,8 +190,7 @@ class Worker:
         """Cancel what runs, give it a moment, then finalize()."""
         for request in list(self.handlers):
             self.cancel(request)
-        for thread in list(self.threads.values()):
-            thread.join(timeout=SHUTDOWN_GRACE_S)
+        wait(list(self.running.values()), timeout=SHUTDOWN_GRACE_S)
         self.model.call_finalize()
 
 
@@ -258,4 +296,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Not sys.exit: a model thread that ignores cancellation must not keep the worker alive.
+    os._exit(code)
