@@ -135,7 +135,7 @@ def test_help_lists_the_four_commands_with_examples(runner: CliRunner) -> None:
 def test_help_does_not_import_the_server_or_model_stack() -> None:
     probe = (
         "import sys; from infer.app import app\n"
-        "heavy = [m for m in ('uvicorn', 'starlette', 'torch', 'transformers', 'httpx') "
+        "heavy = [m for m in ('uvicorn', 'starlette', 'torch', 'transformers', 'httpx', 'jinja2') "
         "if m in sys.modules]\n"
         "print(heavy)"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -12,8 +12,10 @@ from rich.prompt import Prompt
 from rich.table import Table
 
 from infer.commands._edge import user_errors
-from infer.scaffold.catalog import TemplateInfo, get_template, list_templates
-from infer.scaffold.render import ScaffoldRequest, check_model_name, write_repo
+
+if TYPE_CHECKING:
+    from infer.scaffold.catalog import TemplateInfo
+    from infer.scaffold.render import ScaffoldRequest
 
 DEFAULT_TEMPLATE = "streaming"
 
@@ -45,6 +47,10 @@ def init(
 
     [bold]Example:[/] infer init my-model --template streaming-cpu
     """
+    # Imported here, not at module level: Jinja2 and YAML are not needed for `infer --help`.
+    from infer.scaffold.catalog import get_template, list_templates
+    from infer.scaffold.render import ScaffoldRequest, check_model_name, write_repo
+
     console = Console(soft_wrap=True, highlight=False)
     with user_errors():
         if list_only:
@@ -65,6 +71,8 @@ def init(
 
 
 def _ask_template(interactive: bool) -> str:
+    from infer.scaffold.catalog import list_templates
+
     if not interactive:
         return DEFAULT_TEMPLATE
     names = [info.name for info in list_templates()]

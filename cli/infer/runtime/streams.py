@@ -143,7 +143,7 @@ class Stream:
 class StreamRegistry:
     """Live and recently finished streams, by id, for resuming."""
 
-    def __init__(self, capacity: int, keep_finished_s: float, max_streams: int = 1024) -> None:
+    def __init__(self, capacity: int, keep_finished_s: float, max_streams: int = 256) -> None:
         self.capacity = capacity
         self.keep_finished_s = keep_finished_s
         self.max_streams = max_streams
