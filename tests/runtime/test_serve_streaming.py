@@ -107,6 +107,7 @@ def test_inference_time_before_the_first_event_is_a_504(start_server: StartServe
         "code": "inference_timeout",
         "message": "the model sent nothing within inference_time (2 s)",
     }
+    server.wait_for_line(r"stream \w+  504  events=0 .* end=inference_timeout")
     # The hung thread cannot be cancelled, so the worker is replaced and serving resumes.
     server.wait_for_line("restarting the worker: request 1 ignored its cancellation", timeout=20)
     server.wait_ready()

@@ -118,7 +118,7 @@ async def _infer(request: Request) -> Response:
         )
     remaining = config.inference_time_s - (time.perf_counter() - started)
     if runtime.supervisor.state.streaming:
-        return await _start_stream(request, runtime, inputs, slot, remaining)
+        return await _start_stream(runtime, inputs, slot, remaining)
     return await _run_once(runtime, inputs, slot, remaining)
 
 
@@ -131,7 +131,7 @@ async def _take_slot(runtime: Runtime) -> Slot:
 
 
 async def _start_stream(
-    request: Request, runtime: Runtime, inputs: dict[str, Any], slot: Slot, remaining: float
+    runtime: Runtime, inputs: dict[str, Any], slot: Slot, remaining: float
 ) -> Response:
     config = runtime.config
     stream = runtime.registry.create()

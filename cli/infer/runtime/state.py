@@ -87,9 +87,12 @@ class Runtime:
         self.reattach(stream)  # drop any pending cancel timer
         end = stream.ended_at or time.perf_counter()
         first = stream.first_event_at or end
+        # A stream that timed out before its first event was answered 504, not 200 + events.
+        status = 504 if stream.outcome == "inference_timeout" and not stream.events else 200
         log.info(
-            "stream %s  200  events=%d  ttfe=%.1fms  duration=%.1fms  end=%s",
+            "stream %s  %d  events=%d  ttfe=%.1fms  duration=%.1fms  end=%s",
             stream.id,
+            status,
             stream.events,
             (first - stream.started) * 1000,
             (end - stream.started) * 1000,
