@@ -121,6 +121,7 @@ class _Renderer:
 
     def __init__(self, as_json: bool, raw: bool, field: str | None) -> None:
         from infer.client.stats import StreamStats
+        from infer.client.wrap import WordWrap
 
         self.as_json = as_json
         self.raw = raw
@@ -130,6 +131,7 @@ class _Renderer:
         self._pending: list[str] = []
         self._tty = sys.stdout.isatty()
         self._console = Console(highlight=False, soft_wrap=True) if self._tty else None
+        self._wrap = WordWrap(self._console.width) if self._console is not None else None
         self._out = sys.stdout
         self._chosen: str | None = field
         self._warned = False
@@ -176,8 +178,9 @@ class _Renderer:
             return
         text = "".join(self._pending)
         self._pending.clear()
-        if self._console is not None and not self.as_json:
-            self._console.print(text, end="", markup=False, style="bold")
+        if self._console is not None and self._wrap is not None and not self.as_json:
+            self._wrap.width = self._console.width  # follows a resized terminal
+            self._console.print(self._wrap.feed(text), end="", markup=False, style="bold")
         else:
             self._out.write(text)
             self._out.flush()
