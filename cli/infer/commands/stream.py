@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.markup import escape
 
 from infer.commands._edge import report_error, stderr
 from infer.errors import InferError, UsageError
+
+if TYPE_CHECKING:
+    from infer.client.session import Event, Outcome
 
 TEXT_FIELD_PREFERENCE = ("OUT", "text", "generated_text", "token", "TEXT")
 EXIT_ERROR_EVENT = 1
@@ -140,7 +143,7 @@ class _Renderer:
         self._out.buffer.write(chunk)
         self._out.buffer.flush()
 
-    def on_event(self, event: Any) -> None:
+    def on_event(self, event: Event) -> None:
         if event.name == "message":
             self.stats.record(event)
         if self.raw:
@@ -195,10 +198,7 @@ class _Renderer:
             print(f"{output.get('name')}: {value}")
         stderr.print("[dim](a non-streaming model: one answer, no events)[/]")
 
-    def finish(self, outcome: Any, ending: str, tokenizer: str | None) -> int:
-        from infer.client.stats import StreamStats
-
-        assert isinstance(self.stats, StreamStats)
+    def finish(self, outcome: Outcome, ending: str, tokenizer: str | None) -> int:
         ended_at = time.perf_counter()
         self.flush()
         outcome.ending = ending

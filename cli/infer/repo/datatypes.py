@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,14 +61,16 @@ class InputSpec:
     shape: tuple[int, ...]
     example: tuple[Any, ...] = ()
 
-    def accepts_count(self, count: int) -> bool:
-        """Whether ``count`` values fit the shape (-1 is any length)."""
+    @property
+    def value_count(self) -> int | None:
+        """How many values the shape holds; None when any length goes (-1 or no shape)."""
         if not self.shape or any(dim < 0 for dim in self.shape):
-            return True
-        expected = 1
-        for dim in self.shape:
-            expected *= dim
-        return count == expected
+            return None
+        return math.prod(self.shape)
+
+    def accepts_count(self, count: int) -> bool:
+        """Whether ``count`` values fit the shape."""
+        return self.value_count is None or count == self.value_count
 
     def to_metadata(self) -> dict[str, object]:
         """The entry as the model metadata endpoint lists it."""
@@ -79,3 +82,14 @@ class InputSpec:
             "required": self.required,
             "example": list(self.example),
         }
+
+    @classmethod
+    def from_metadata(cls, entry: dict[str, Any]) -> InputSpec:
+        """The inverse of to_metadata (how the worker tells the server its inputs)."""
+        return cls(
+            str(entry["name"]),
+            str(entry["datatype"]),
+            bool(entry["required"]),
+            tuple(entry["shape"]),
+            tuple(entry.get("example") or ()),
+        )

@@ -119,6 +119,17 @@ def parse_json(path: Path) -> Any | ParseFailure:
         return ParseFailure(f"JSON error: {error.msg}", error.lineno, error.colno)
 
 
+def inferless_class(tree: ast.Module, role: str) -> ast.ClassDef | None:
+    """The module-level class decorated ``@inferless.<role>`` (or ``@<role>``), if any."""
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and any(
+            ast.unparse(decorator) in {f"inferless.{role}", role}
+            for decorator in node.decorator_list
+        ):
+            return node
+    return None
+
+
 def is_model_repo(folder: Path) -> bool:
     """Whether the folder holds at least one file of the model repo contract."""
     return folder.is_dir() and any((folder / name).is_file() for name in REPO_MARKERS)

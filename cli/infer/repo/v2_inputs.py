@@ -79,7 +79,7 @@ def _check_entry(
     if not spec.accepts_count(len(data)):
         return None, InputProblem(
             name,
-            f"input {name!r}: shape {list(spec.shape)} needs {_expected(spec)} value(s), "
+            f"input {name!r}: shape {list(spec.shape)} needs {spec.value_count} value(s), "
             f"got {len(data)}",
             index,
         )
@@ -91,10 +91,3 @@ def _check_entry(
                 index,
             )
     return (data[0] if list(spec.shape) == [1] else data), None
-
-
-def _expected(spec: InputSpec) -> int:
-    total = 1
-    for dim in spec.shape:
-        total *= dim
-    return total

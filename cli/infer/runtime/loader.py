@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from infer.repo.datatypes import InputSpec
-from infer.repo.sources import APP_FILE, SCHEMA_FILE
+from infer.repo.sources import APP_FILE, SCHEMA_FILE, inferless_class
 from infer.runtime import inferless_shim
 
 PYDANTIC_TYPES: dict[type, str] = {str: "STRING", int: "INT", float: "FLOAT", bool: "BOOLEAN"}
@@ -85,14 +85,9 @@ def _request_class(module: ModuleType, app_path: Path) -> type | None:
         if inspect.isclass(value) and getattr(value, "__inferless_role__", None) == "request":
             return value
     # The real SDK may mark classes differently: find the decorated class in the source.
-    tree = ast.parse(app_path.read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and any(
-            ast.unparse(d) in {"inferless.request", "request"} for d in node.decorator_list
-        ):
-            found = getattr(module, node.name, None)
-            return found if inspect.isclass(found) else None
-    return None
+    node = inferless_class(ast.parse(app_path.read_text(encoding="utf-8")), "request")
+    found = getattr(module, node.name, None) if node else None
+    return found if inspect.isclass(found) else None
 
 
 def pydantic_inputs(request_class: type) -> list[InputSpec]:

@@ -71,8 +71,6 @@ class WorkerState:
     failure: dict[str, Any] | None = None
     streaming: bool = False
     inputs: list[InputSpec] = field(default_factory=list)
-    pid: int | None = None
-    restarts: int = 0
 
 
 class WorkerSupervisor:
@@ -120,7 +118,6 @@ class WorkerSupervisor:
             *command, pass_fds=(child.fileno(),), env=env
         )
         child.close()
-        self.state.pid = self._process.pid
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_connection(lambda: _WorkerProtocol(self), sock=parent)
         self._transport = transport
@@ -155,7 +152,6 @@ class WorkerSupervisor:
         if self._process is not None and self._process.returncode is None:
             self._process.kill()
         await self.stop()
-        self.state.restarts += 1
         await self.start()
 
     def kill(self) -> None:
@@ -187,7 +183,6 @@ class WorkerSupervisor:
                 )
             return
         log.error("the worker died (exit code %s); restarting it", code)
-        self.state.restarts += 1
         await asyncio.sleep(RESTART_DELAY_S)
         await self.start()
 
@@ -245,7 +240,7 @@ class WorkerSupervisor:
         data = json.loads(payload) if payload else {}
         if kind == Kind.HELLO:
             self.state.streaming = bool(data["streaming"])
-            self.state.inputs = [_spec(entry) for entry in data["inputs"]]
+            self.state.inputs = [InputSpec.from_metadata(entry) for entry in data["inputs"]]
             log.info("model imported (worker pid %s); running initialize()", data["pid"])
         elif kind == Kind.READY:
             self.state.phase = "ready"
@@ -272,16 +267,6 @@ class WorkerSupervisor:
         calls, self._calls = self._calls, {}
         for call in calls.values():
             call.finish("error", {"code": code, "message": message, "retryable": retryable})
-
-
-def _spec(entry: dict[str, Any]) -> InputSpec:
-    return InputSpec(
-        entry["name"],
-        entry["datatype"],
-        bool(entry["required"]),
-        tuple(entry["shape"]),
-        tuple(entry.get("example") or ()),
-    )
 
 
 class _WorkerProtocol(asyncio.Protocol):

@@ -14,7 +14,7 @@ from infer.repo.datatypes import (
     describe,
     value_matches,
 )
-from infer.repo.sources import SCHEMA_FILE, ParseFailure, parse_python
+from infer.repo.sources import SCHEMA_FILE, ParseFailure, inferless_class, parse_python
 from infer.repo.suggest import did_you_mean
 from infer.validate.findings import Finding
 from infer.validate.rules import rule
@@ -57,7 +57,7 @@ def check_schema(repo: Path, app_tree: ast.Module | None) -> SchemaFacts:
     """Check the input schema wherever it lives; returns what was learnt and found."""
     schema_path = repo / SCHEMA_FILE
     facts = SchemaFacts()
-    request_class = _pydantic_class(app_tree, "request") if app_tree else None
+    request_class = inferless_class(app_tree, "request") if app_tree else None
     if schema_path.is_file():
         tree = parse_python(schema_path)
         facts.source = SCHEMA_FILE
@@ -315,16 +315,6 @@ def _check_example(
                 "the example is shown to callers and used by tests: make it a real input",
             )
         )
-
-
-def _pydantic_class(tree: ast.Module, role: str) -> ast.ClassDef | None:
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef):
-            for decorator in node.decorator_list:
-                text = ast.unparse(decorator)
-                if text in {f"inferless.{role}", role}:
-                    return node
-    return None
 
 
 def _pydantic_schema(cls: ast.ClassDef, facts: SchemaFacts) -> list[InputSpec]:
