@@ -128,12 +128,15 @@ class Worker:
         # Idle threads are reused: starting a thread per request costs more than a request's
         # whole hand-off. The server enforces --concurrency; this only bounds runaway growth.
         self.pool = ThreadPoolExecutor(max_workers=4096, thread_name_prefix="infer-request")
-        self.running: dict[int, Future[None]] = {}
+        self.running: set[Future[None]] = set()
 
     def start(self, request: int, payload: bytes) -> None:
         """Run one request on a pool thread."""
         inputs = json.loads(payload)["inputs"]
-        self.running[request] = self.pool.submit(self._run, request, inputs)
+        future = self.pool.submit(self._run, request, inputs)
+        self.running.add(future)
+        # Runs at once if the request already finished, so nothing stale is ever kept.
+        future.add_done_callback(self.running.discard)
 
     def cancel(self, request: int) -> None:
         """Make the request's next send_streamed_output raise StreamCancelledError."""
@@ -160,7 +163,6 @@ class Worker:
             self._error(request, "model_error", f"{type(error).__name__}: {error}", False)
         finally:
             self.handlers.pop(request, None)
-            self.running.pop(request, None)
 
     def _run_streaming(self, request: int, argument: Any) -> None:
         outbox = self.outbox
@@ -190,7 +192,7 @@ class Worker:
         """Cancel what runs, give it a moment, then finalize()."""
         for request in list(self.handlers):
             self.cancel(request)
-        wait(list(self.running.values()), timeout=SHUTDOWN_GRACE_S)
+        wait(list(self.running), timeout=SHUTDOWN_GRACE_S)
         self.model.call_finalize()
 
 
