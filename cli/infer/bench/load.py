@@ -1,0 +1,176 @@
+"""The load generator: one asyncio loop, one httpx connection pool, one coroutine per stream
+in flight (no thread per stream). Drives each level in turn, closed-loop (a fixed number of
+streams in flight) or open-loop (Poisson arrivals at a rate)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from infer.bench.plan import BenchPlan, Level
+from infer.bench.probe import RequestResult, run_request
+
+ARRIVAL_SEED = 0  # open-loop arrivals are random but the same in every run
+
+
+@dataclass
+class Progress:
+    """Where the running level stands; passed to the progress callback after each request."""
+
+    level_index: int
+    level: Level
+    total: int | None  # None: until the duration is up
+    duration_s: float | None
+    started: float
+    done: int = 0
+    ok: int = 0
+    failed: int = 0
+    violations: int = 0
+    events: int = 0
+    warmup: bool = False
+
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds since the level started."""
+        return time.perf_counter() - self.started
+
+
+@dataclass
+class LevelRun:
+    """The raw outcome of one level: every request, the wall time and the client's CPU time."""
+
+    level: Level
+    results: list[RequestResult] = field(default_factory=list)
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+class LoadGenerator:
+    """Runs a BenchPlan; the same client (and its connection pool) serves every level."""
+
+    def __init__(self, plan: BenchPlan, on_progress: ProgressCallback | None = None) -> None:
+        self.plan = plan
+        self.on_progress = on_progress or (lambda _: None)
+        self._bodies: Iterator[dict[str, Any]] = itertools.cycle(plan.bodies)
+
+    async def run(self) -> tuple[LevelRun | None, list[LevelRun]]:
+        """The warm-up run (if any), then one LevelRun per level."""
+        widest = max((lv.concurrency or 0) for lv in self.plan.levels) or 256
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=widest)
+        timeout = httpx.Timeout(
+            connect=self.plan.connect_timeout_s, read=None, write=30.0, pool=None
+        )
+        async with httpx.AsyncClient(
+            headers=self.plan.headers, limits=limits, timeout=timeout
+        ) as client:
+            warmup = None
+            if self.plan.warmup:
+                first = self.plan.levels[0]
+                level = Level(concurrency=min(self.plan.warmup, first.concurrency or 4))
+                warmup = await self._level(client, -1, level, self.plan.warmup, None, True)
+            runs = []
+            for index, level in enumerate(self.plan.levels):
+                total = self.plan.requests_for(level)
+                runs.append(
+                    await self._level(client, index, level, total, self.plan.duration_s, False)
+                )
+            return warmup, runs
+
+    async def _level(
+        self,
+        client: httpx.AsyncClient,
+        index: int,
+        level: Level,
+        total: int | None,
+        duration_s: float | None,
+        warmup: bool,
+    ) -> LevelRun:
+        run = LevelRun(level)
+        progress = Progress(index, level, total, duration_s, time.perf_counter(), warmup=warmup)
+        deadline = progress.started + duration_s if duration_s is not None else None
+        issued = itertools.count()
+
+        def may_start() -> bool:
+            if deadline is not None and time.perf_counter() >= deadline:
+                return False
+            return total is None or next(issued) < total
+
+        async def one() -> None:
+            result = await run_request(
+                client,
+                self.plan.infer_url,
+                next(self._bodies),
+                self.plan.timeout_s,
+                self.plan.text_field,
+                self.plan.keep_text,
+            )
+            run.results.append(result)
+            progress.done += 1
+            progress.events += result.events
+            progress.violations += len(result.checker.violations)
+            if result.outcome == "ok":
+                progress.ok += 1
+            else:
+                progress.failed += 1
+            self.on_progress(progress)
+
+        cpu_before = time.process_time()
+        self.on_progress(progress)
+        if level.concurrency is not None:
+            await self._closed_loop(level.concurrency, may_start, one)
+        else:
+            await self._open_loop(level.rate or 1.0, may_start, one)
+        run.cpu_s = time.process_time() - cpu_before
+        ends = [r.ended_at for r in run.results]
+        run.wall_s = (max(ends) if ends else time.perf_counter()) - progress.started
+        return run
+
+    @staticmethod
+    async def _closed_loop(
+        concurrency: int, may_start: Callable[[], bool], one: Callable[[], Any]
+    ) -> None:
+        async def worker() -> None:
+            while may_start():
+                await one()
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+    @staticmethod
+    async def _open_loop(
+        rate: float, may_start: Callable[[], bool], one: Callable[[], Any]
+    ) -> None:
+        arrivals = random.Random(ARRIVAL_SEED)
+        tasks: set[asyncio.Task[None]] = set()
+        next_at = time.perf_counter()
+        while may_start():
+            delay = next_at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            task = asyncio.ensure_future(one())
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            next_at += arrivals.expovariate(rate)
+        if tasks:
+            await asyncio.gather(*tasks)
+
+
+def run_plan(
+    plan: BenchPlan, on_progress: ProgressCallback | None = None
+) -> tuple[LevelRun | None, list[LevelRun]]:
+    """Run the whole plan on a fresh event loop (uvloop's when installed: it costs less CPU)."""
+    generator = LoadGenerator(plan, on_progress)
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(generator.run())
+    return uvloop.run(generator.run())
