@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from infer import __version__
+from infer.commands import bench as bench_command
 from infer.commands import init as init_command
 from infer.commands import serve as serve_command
 from infer.commands import stream as stream_command
@@ -57,6 +58,7 @@ app.command("init")(init_command.init)
 app.command("validate")(validate_command.validate)
 app.command("serve")(serve_command.serve)
 app.command("stream")(stream_command.stream)
+app.command("bench")(bench_command.bench)
 
 
 def main() -> None:
