@@ -16,7 +16,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -40,23 +39,21 @@ def start_server() -> tuple[subprocess.Popen[str], int]:
     return server, int(match.group(1))
 
 
-def timed(command: list[str]) -> tuple[float, float, str]:
-    """Run ``command``; its CPU seconds (user + system, from wait4), wall seconds, stdout."""
+def timed(command: list[str]) -> tuple[float, str]:
+    """Run ``command``; its CPU seconds (user + system, from wait4) and its stdout."""
     with tempfile.TemporaryFile("w+") as out:
-        started = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, text=True)
         _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         output = out.read()
     if process.returncode not in (0,):
         raise SystemExit(f"{command[:4]} exited {process.returncode}:\n{output[-2000:]}")
-    return usage.ru_utime + usage.ru_stime, wall, output
+    return usage.ru_utime + usage.ru_stime, output
 
 
 def baseline_round(port: int) -> dict[str, float]:
-    cpu, wall, output = timed(
+    cpu, output = timed(
         [
             sys.executable,
             str(HERE / "bench_client.py"),
@@ -85,7 +82,7 @@ def baseline_round(port: int) -> dict[str, float]:
 
 
 def infer_round(port: int, body: Path) -> dict[str, float]:
-    cpu, wall, output = timed(
+    cpu, output = timed(
         [
             sys.executable,
             "-m",

@@ -44,6 +44,7 @@ def render_report(document: dict[str, Any], old: dict[str, Any] | None = None) -
         _throughput_chart(levels, old).render(),
         _cdf_chart(levels).render(),
         _gap_chart(levels).render(),
+        _goodput_chart(levels).render() if any(level.get("goodput") for level in levels) else "",
         "</div>",
     ]
     if document.get("compare"):
@@ -117,15 +118,26 @@ def _throughput_chart(levels: list[dict[str, Any]], old: dict[str, Any] | None) 
     tokens = any(level.get("tokens_per_s") is not None for level in levels)
     key, name = ("tokens_per_s", "tokens/s") if tokens else ("events_per_s", "events/s")
     series = [Series(name, _line(levels, (key,)), PALETTE[2])]
-    goodput = _line(levels, ("goodput", "requests_per_s"))
     if old is not None:
         series.append(Series(f"old {name}", _line(old["levels"], (key,)), PALETTE[2], dashed=True))
-    chart = Chart(
+    return Chart(
         "Throughput", _x_label(levels), name, series, log_x=_log_x(levels), x_ticks=_x_ticks(levels)
     )
-    if goodput:
-        chart.title = "Throughput (goodput in the table)"
-    return chart
+
+
+def _goodput_chart(levels: list[dict[str, Any]]) -> Chart:
+    series = [
+        Series("requests/s", _line(levels, ("requests_per_s",)), PALETTE[2]),
+        Series("goodput (met the SLO)", _line(levels, ("goodput", "requests_per_s")), PALETTE[4]),
+    ]
+    return Chart(
+        "Goodput",
+        _x_label(levels),
+        "requests/s",
+        series,
+        log_x=_log_x(levels),
+        x_ticks=_x_ticks(levels),
+    )
 
 
 def _cdf_chart(levels: list[dict[str, Any]]) -> Chart:

@@ -69,6 +69,11 @@ class ClientPool:
         self.every: list[httpx.AsyncClient] = []
         # Loading the CA bundle costs ~40 ms: once for all clients, not once per client.
         self.tls = httpx.create_ssl_context()
+        # httpx imports its async transport on the first request; done here, that one-time
+        # cost stays out of the first level's client CPU.
+        import anyio._backends._asyncio  # noqa: F401
+        import httpcore._async.http11  # noqa: F401
+        import httpcore._backends.anyio  # noqa: F401
 
     def acquire(self) -> httpx.AsyncClient:
         """An idle client, or a new one."""

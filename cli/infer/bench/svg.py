@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 WIDTH, HEIGHT = 560, 320
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 36, 48
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 58, 48
 PALETTE = ("#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#4b5563")
 
 
@@ -65,7 +65,8 @@ class _Scale:
     def __init__(self, chart: Chart, points: list[tuple[float, float]]) -> None:
         xs = [x for x, _ in points] + [x for x, _ in chart.x_ticks or []]
         self.log = chart.log_x and min(xs) > 0
-        self.x0, self.x1 = min(xs), max(xs)
+        # Linear axes start at 0 so latencies and gaps read as absolute values.
+        self.x0, self.x1 = (min(xs) if self.log or chart.x_ticks else min(0.0, *xs)), max(xs)
         if self.log:
             self.x0, self.x1 = math.log10(self.x0), math.log10(self.x1)
         if self.x1 == self.x0:

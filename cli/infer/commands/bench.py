@@ -202,8 +202,20 @@ def _run_live(
         f"infer bench → {escape(target['url'])} · levels "
         + ", ".join(level["label"] for level in config["levels"])
     )
+    if not stderr.is_terminal:
+        # Piped or logged: no redrawing, one line per finished level.
+        return run_bench(plan, target, config, counter, _log_levels, old)
     with Live(Group(progress), console=stderr, refresh_per_second=4, transient=False):
         return run_bench(plan, target, config, counter, on_progress, old)
+
+
+def _log_levels(state: load.Progress) -> None:
+    if state.total is not None and state.done == state.total:
+        name = "warm-up" if state.warmup else f"level {state.level.label}"
+        stderr.print(
+            f"{name}: {state.done} requests, ok {state.ok}, failed {state.failed}, "
+            f"{state.violations} violation(s), {state.elapsed_s:.1f} s"
+        )
 
 
 def _ms(value: Any) -> str:
