@@ -33,8 +33,8 @@ class StreamChecker:
         """A model (message) event."""
         if self.terminals:
             self._flag("after_terminal", f"event id {raw_id} after the terminal event")
-        self._check_id(raw_id)
-        self.events += 1
+        if self._check_id(raw_id):
+            self.events += 1  # a duplicate is reported once, as duplicated_text, not miscounted
 
     def terminal(self, raw_id: str | None, name: str, data: Any) -> None:
         """The `done` or `error` event."""
@@ -57,18 +57,20 @@ class StreamChecker:
         if ended_cleanly and not self.terminals:
             self._flag("missing_terminal", f"EOF after {self.events} events, no done/error event")
 
-    def _check_id(self, raw_id: str | None) -> None:
+    def _check_id(self, raw_id: str | None) -> bool:
+        """False for an event already delivered."""
         try:
             event_id = int(raw_id or "")
         except ValueError:
             self._flag("malformed_event", f"event id {raw_id!r} is not a number")
-            return
+            return True
         if event_id <= self.last_id:
             self._flag("duplicated_text", f"event id {event_id} again after {self.last_id}")
-            return
+            return False
         if event_id != self.last_id + 1:
             self._flag("non_contiguous_id", f"event id {event_id} after {self.last_id}")
         self.last_id = event_id
+        return True
 
     def _flag(self, kind: str, detail: str) -> None:
         if len(self.violations) < MAX_EXAMPLES_PER_STREAM:

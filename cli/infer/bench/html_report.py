@@ -21,7 +21,8 @@ text-align:right}th:first-child,td:first-child{text-align:left}th{background:#f9
 svg.chart{border:1px solid #e5e7eb;border-radius:6px;background:#fff}
 svg text{font:11px system-ui,sans-serif;fill:#374151}svg .title{font-size:14px;font-weight:600}
 svg .label{font-size:12px}svg .axis{stroke:#6b7280}svg .grid{stroke:#f3f4f6}
-.better{color:#047857}.worse{color:#b91c1c}code{background:#f3f4f6;padding:1px 4px}
+.name{text-align:left!important}.better{color:#047857}.worse{color:#b91c1c}
+code{background:#f3f4f6;padding:1px 4px}
 """
 
 
@@ -218,11 +219,14 @@ def _compare_table(compare: dict[str, Any]) -> str:
         for metric in level["metrics"]:
             percent = "–" if metric["percent"] is None else f"{metric['percent']:+.1f} %"
             rows.append(
-                f"<tr><td>{escape(level['label'])}</td><td>{escape(metric['metric'])}</td>"
+                f"<tr><td>{escape(level['label'])}</td>"
+                f'<td class="name">{escape(metric["metric"])}</td>'
                 f"<td>{metric['old']:,.2f}</td><td>{metric['new']:,.2f}</td>"
                 f'<td class="{metric["better"]}">{percent}</td></tr>'
             )
-    head = "<tr><th>level</th><th>metric</th><th>old</th><th>new</th><th>change</th></tr>"
+    head = (
+        '<tr><th>level</th><th class="name">metric</th><th>old</th><th>new</th><th>change</th></tr>'
+    )
     when = escape(str(compare.get("old_created_at")))
     return f"<h2>Compared with the run of {when}</h2><table>{head}{''.join(rows)}</table>"
 

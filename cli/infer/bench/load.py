@@ -72,7 +72,7 @@ class ClientPool:
         # httpx imports its async transport on the first request; done here, that one-time
         # cost stays out of the first level's client CPU.
         import anyio._backends._asyncio  # noqa: F401
-        import httpcore._async.http11  # noqa: F401
+        import httpcore._async.http11
         import httpcore._backends.anyio  # noqa: F401
 
     def acquire(self) -> httpx.AsyncClient:

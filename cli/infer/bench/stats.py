@@ -4,6 +4,7 @@ distributions the HTML report draws (latency quantiles, gap histogram)."""
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -26,7 +27,8 @@ def percentile(ordered: Sequence[float], fraction: float) -> float | None:
     """Nearest-rank percentile of an already sorted sequence, None when empty."""
     if not ordered:
         return None
-    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    # ceil(q * n): the smallest value with at least q of the values at or below it.
+    rank = max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered) - 1e-9) - 1))
     return ordered[rank]
 
 

@@ -40,7 +40,7 @@ class Chart:
         """The chart as one SVG element (an empty-state message when it has no data)."""
         points = [p for s in self.series for p in s.points]
         parts = [
-            f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} '
+            f'<svg class="chart" viewBox="0 0 {WIDTH} '
             f'{HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
             f'aria-label="{escape(self.title)}">',
             f'<text x="{WIDTH / 2}" y="20" class="title" text-anchor="middle">'

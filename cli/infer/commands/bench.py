@@ -133,12 +133,12 @@ def bench(
             slo=slo,
             timeout=timeout,
         )
-        prepared = prepare(options)
         old = None
-        if compare is not None:
+        if compare is not None:  # read first: a wrong file fails before any load is sent
             from infer.bench.document import load_document
 
             old = load_document(compare)
+        prepared = prepare(options)
         document = _run_live(prepared.plan, prepared.target, prepared.config, prepared.counter, old)
         if report is not None:
             _write_report(report, document, old)
@@ -163,7 +163,7 @@ def _write_report(path: Path, document: dict[str, Any], old: dict[str, Any] | No
         path.write_text(render_report(document, old), encoding="utf-8")
     except OSError as error:
         raise UsageError(f"cannot write --report {path}: {error.strerror}") from None
-    stderr.print(f"report written to {escape(str(path))}")
+    stderr.print(f"report written to {escape(str(path))}", soft_wrap=True)
 
 
 def _run_live(
