@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from infer.bench.document import LEVEL_KEYS
 from tests.bench.helpers import bench_json, run_bench
 from tests.conftest import StartServer
@@ -168,3 +170,25 @@ def test_unreachable_server_is_a_clear_error() -> None:
     assert done.returncode == 1
     assert "error: cannot connect to http://127.0.0.1:9" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_tokenizer_turns_answers_into_token_counts(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    pytest.importorskip("transformers")
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    # A word-level tokenizer: one token per word, so the expected count is plain to see.
+    words = Tokenizer(models.WordLevel({"[UNK]": 0, "one": 1}, unk_token="[UNK]"))
+    words.pre_tokenizer = pre_tokenizers.Whitespace()
+    PreTrainedTokenizerFast(tokenizer_object=words, unk_token="[UNK]").save_pretrained(tmp_path)
+    server = start_server("echo_stream")
+    document, stderr = bench_json(
+        "--url", server.url, "--text", "one two three", "-c", "1", "-n", "4",
+        "--tokenizer", str(tmp_path),
+    )  # fmt: skip
+    (level,) = document["levels"]
+    assert level["tokens"] == 4 * 3 and level["events"] == 4 * 3
+    assert level["tokens_per_s"] == pytest.approx(level["events_per_s"], rel=0.01)
+    assert "tokens/s" in stderr
