@@ -53,6 +53,8 @@ class LevelRun:
 
 
 ProgressCallback = Callable[[Progress], None]
+LevelCallback = Callable[[LevelRun], None]
+MAX_OPEN_LOOP_IN_FLIGHT = 4096  # an open loop against a stalled server must not grow forever
 
 
 class ClientPool:
@@ -102,9 +104,15 @@ class ClientPool:
 class LoadGenerator:
     """Runs a BenchPlan; the same client (and its connection pool) serves every level."""
 
-    def __init__(self, plan: BenchPlan, on_progress: ProgressCallback | None = None) -> None:
+    def __init__(
+        self,
+        plan: BenchPlan,
+        on_progress: ProgressCallback | None = None,
+        on_level: LevelCallback | None = None,
+    ) -> None:
         self.plan = plan
         self.on_progress = on_progress or (lambda _: None)
+        self.on_level = on_level or (lambda _: None)
         self._bodies: Iterator[dict[str, Any]] = itertools.cycle(plan.bodies)
 
     async def run(self) -> tuple[LevelRun | None, list[LevelRun]]:
@@ -122,6 +130,7 @@ class LoadGenerator:
                 runs.append(
                     await self._level(clients, index, level, total, self.plan.duration_s, False)
                 )
+                self.on_level(runs[-1])
             return warmup, runs
         finally:
             await clients.close()
@@ -200,6 +209,8 @@ class LoadGenerator:
             delay = next_at - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if len(tasks) >= MAX_OPEN_LOOP_IN_FLIGHT:
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             task = asyncio.ensure_future(one())
             tasks.add(task)
             task.add_done_callback(tasks.discard)
@@ -209,10 +220,12 @@ class LoadGenerator:
 
 
 def run_plan(
-    plan: BenchPlan, on_progress: ProgressCallback | None = None
+    plan: BenchPlan,
+    on_progress: ProgressCallback | None = None,
+    on_level: LevelCallback | None = None,
 ) -> tuple[LevelRun | None, list[LevelRun]]:
     """Run the whole plan on a fresh event loop (uvloop's when installed: it costs less CPU)."""
-    generator = LoadGenerator(plan, on_progress)
+    generator = LoadGenerator(plan, on_progress, on_level)
     try:
         import uvloop
     except ImportError:

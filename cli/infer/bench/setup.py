@@ -80,9 +80,10 @@ def prepare(options: BenchOptions) -> Prepared:
         )
     inputs_meta = list(meta.get("inputs", []))
     if options.dataset is not None:
-        bodies = _with_overrides(
-            load_dataset_bodies(options.dataset, inputs_meta), options.inputs, inputs_meta
-        )
+        from infer.bench.dataset import load_dataset
+
+        dataset = load_dataset(options.dataset, inputs_meta)
+        bodies = _with_overrides(dataset, options.inputs, inputs_meta)
     else:
         bodies = [build_body(inputs_meta, options.text, options.inputs, options.input_file)]
     headers = {"Authorization": f"Bearer {options.token}"} if options.token else {}
@@ -113,13 +114,6 @@ def prepare(options: BenchOptions) -> Prepared:
         "distinct_requests": len(bodies),
     }
     return Prepared(plan, target, config, counter)
-
-
-def load_dataset_bodies(path: Path, inputs_meta: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The dataset's bodies (kept here so `prepare` reads top to bottom)."""
-    from infer.bench.dataset import load_dataset
-
-    return load_dataset(path, inputs_meta)
 
 
 def _with_overrides(

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from infer.bench.plan import BenchPlan
 
 EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
 
 
 def bench(
@@ -108,7 +109,7 @@ def bench(
     percentiles, events/s (tokens/s with --tokenizer), goodput under --slo, and the client's own
     CPU per event. Every stream is checked (ids contiguous, one terminal event, nothing twice).
 
-    Exit codes: 0 done, 1 correctness violations or no request succeeded, 2 usage.
+    Exit codes: 0 done, 1 correctness violations or no request succeeded, 2 usage, 130 Ctrl-C.
 
     [bold]Example:[/] infer bench --text "How to make an omelette" -c 1,4,16 --report bench.html
     """
@@ -139,10 +140,16 @@ def bench(
 
             old = load_document(compare)
         prepared = prepare(options)
-        document = _run_live(prepared.plan, prepared.target, prepared.config, prepared.counter, old)
+        try:
+            document, table_shown = _run_live(
+                prepared.plan, prepared.target, prepared.config, prepared.counter, old
+            )
+        except KeyboardInterrupt:
+            stderr.print("[yellow]interrupted (Ctrl-C): no report[/]")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         if report is not None:
             _write_report(report, document, old)
-    _print_summary(document)
+    _print_summary(document, table_shown)
     if as_json:
         sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     if document["violations"]:
@@ -172,9 +179,19 @@ def _run_live(
     config: dict[str, Any],
     counter: Any,
     old: dict[str, Any] | None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], bool]:
+    """Run the bench; on a terminal the table of finished levels and a progress bar per level
+    redraw live. Returns the document and whether the table is already on screen."""
     from infer.bench.run import run_bench
 
+    stderr.print(
+        f"infer bench → {escape(target['url'])} · levels "
+        + ", ".join(level["label"] for level in config["levels"]),
+        soft_wrap=True,
+    )
+    if not stderr.is_terminal:
+        # Piped or logged: no redrawing, one line per finished level.
+        return run_bench(plan, target, config, counter, None, old, _log_level), False
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -184,11 +201,13 @@ def _run_live(
         console=stderr,
     )
     tasks: dict[int, Any] = {}
+    finished: list[dict[str, Any]] = []
+    tokens, goodput = counter is not None, not plan.slo.empty
 
     def on_progress(state: load.Progress) -> None:
         task = tasks.get(state.level_index)
-        name = "warm-up" if state.warmup else f"level {state.level.label}"
         if task is None:
+            name = "warm-up" if state.warmup else f"level {state.level.label}"
             task = tasks[state.level_index] = progress.add_task(
                 name, total=state.total, ok=0, failed=0, rate=""
             )
@@ -198,34 +217,29 @@ def _run_live(
             task, completed=state.done, ok=state.ok, failed=state.failed, rate=events_per_s
         )
 
+    with Live(Group(progress), console=stderr, refresh_per_second=4) as live:
+
+        def on_level(level: dict[str, Any]) -> None:
+            finished.append(level)
+            live.update(Group(_levels_table(finished, tokens, goodput), progress))
+
+        return run_bench(plan, target, config, counter, on_progress, old, on_level), True
+
+
+def _log_level(level: dict[str, Any]) -> None:
     stderr.print(
-        f"infer bench → {escape(target['url'])} · levels "
-        + ", ".join(level["label"] for level in config["levels"])
+        f"level {level['label']}: {level['requests']} requests, ok {level['ok']}, "
+        f"failed {level['requests'] - level['ok']}, "
+        f"{level['violations']['total']} violation(s), {level['duration_s']:.1f} s",
+        soft_wrap=True,
     )
-    if not stderr.is_terminal:
-        # Piped or logged: no redrawing, one line per finished level.
-        return run_bench(plan, target, config, counter, _log_levels, old)
-    with Live(Group(progress), console=stderr, refresh_per_second=4, transient=False):
-        return run_bench(plan, target, config, counter, on_progress, old)
-
-
-def _log_levels(state: load.Progress) -> None:
-    if state.total is not None and state.done == state.total:
-        name = "warm-up" if state.warmup else f"level {state.level.label}"
-        stderr.print(
-            f"{name}: {state.done} requests, ok {state.ok}, failed {state.failed}, "
-            f"{state.violations} violation(s), {state.elapsed_s:.1f} s"
-        )
 
 
 def _ms(value: Any) -> str:
     return "-" if value is None else f"{value:,.1f}"
 
 
-def _print_summary(document: dict[str, Any]) -> None:
-    levels = document["levels"]
-    tokens = any(level["tokens_per_s"] is not None for level in levels)
-    goodput = any(level["goodput"] is not None for level in levels)
+def _levels_table(levels: list[dict[str, Any]], tokens: bool, goodput: bool) -> Table:
     table = Table(title="infer bench (latencies in ms)", title_justify="left")
     columns = ["level", "ok", "errors", "timed out", "TTFT p50", "p90", "p99"]
     columns += ["gap p50", "p90", "p99", "e2e p50", "p99", "events/s"]
@@ -250,7 +264,16 @@ def _print_summary(document: dict[str, Any]) -> None:
             row.append(_ms((level["goodput"] or {}).get("requests_per_s")))
         row += [_ms(level["client"]["cpu_us_per_event"]), str(level["violations"]["total"])]
         table.add_row(*(escape(cell) for cell in row))
-    Console(stderr=True, highlight=False, width=max(stderr.width, 160)).print(table)
+    return table
+
+
+def _print_summary(document: dict[str, Any], table_shown: bool) -> None:
+    levels = document["levels"]
+    if not table_shown:
+        tokens = any(level["tokens_per_s"] is not None for level in levels)
+        goodput = any(level["goodput"] is not None for level in levels)
+        wide = Console(stderr=True, highlight=False, width=max(stderr.width, 160))
+        wide.print(_levels_table(levels, tokens, goodput))
     for level in levels:
         for example in level["violations"]["examples"]:
             stderr.print(
