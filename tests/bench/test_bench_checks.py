@@ -101,3 +101,19 @@ def test_an_error_event_is_a_correct_ending_counted_by_code(
     (level,) = document["levels"]  # type: ignore[attr-defined]
     assert level["errors"] == {"model_error": 2} and level["ok"] == 2
     assert level["violations"]["total"] == 0
+
+
+def test_a_token_is_sent_as_bearer_and_never_printed(scripted: list[ScriptedServer]) -> None:
+    server = ScriptedServer(
+        {("POST", "/v2/models/m/infer"): sse_script(events(1, 1) + DONE % (2, 1))}
+    )
+    scripted.append(server)
+    done = run_bench(
+        "--url", f"{server.url}/v2/models/m/infer", "--token", "s3cret-token",
+        "-i", "TEXT=x", "-c", "1", "-n", "2", "--json",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    posts = [headers for method, _, headers in server.requests if method == "POST"]
+    assert len(posts) == 2
+    assert all(headers.get("Authorization") == "Bearer s3cret-token" for headers in posts)
+    assert "s3cret-token" not in done.stdout + done.stderr

@@ -64,6 +64,11 @@ def test_nice_ticks_reach_the_top() -> None:
     assert nice_ticks(1.0) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
 
 
+def test_negative_values_get_an_axis_below_zero() -> None:
+    svg = Chart("t", "x", "y", [Series("s", [(1, -30.0), (2, 12.0)])]).render()
+    assert ">-30</text>" in svg and ">0</text>" in svg and ">20</text>" in svg
+
+
 def test_a_chart_without_data_says_so() -> None:
     assert ">no data</text>" in Chart("t", "x", "y", [Series("s", [])]).render()
 

@@ -48,16 +48,17 @@ def test_report_opens_in_chromium_with_its_charts_drawn(
             page.on("request", lambda request: requested.append(request.url))
             page.goto(report.as_uri())
             charts = page.locator("svg.chart")
-            assert charts.count() == 5
-            titles = [charts.nth(i).get_attribute("aria-label") for i in range(5)]
+            assert charts.count() == 6
+            titles = [charts.nth(i).get_attribute("aria-label") for i in range(6)]
             assert titles == [
                 "Time to first token",
                 "Throughput",
                 "End-to-end latency CDF",
                 "Inter-event gap histogram",
                 "Goodput",
+                "Change against the old run",
             ]
-            for index in range(5):
+            for index in range(6):
                 box = charts.nth(index).bounding_box()
                 assert box is not None and box["width"] >= 500 and box["height"] >= 300
                 lines = charts.nth(index).locator("polyline")

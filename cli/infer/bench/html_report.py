@@ -49,7 +49,8 @@ def render_report(document: dict[str, Any], old: dict[str, Any] | None = None) -
         "</div>",
     ]
     if document.get("compare"):
-        sections.append(_compare_table(document["compare"]))
+        sections.append('<div class="charts">' + _delta_chart(document["compare"]).render())
+        sections.append("</div>" + _compare_table(document["compare"]))
     sections.append(_violations_section(levels))
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
@@ -165,6 +166,32 @@ def _gap_chart(levels: list[dict[str, Any]]) -> Chart:
             Series(level["label"], points, PALETTE[index % len(PALETTE)], fill=True, markers=False)
         )
     return Chart("Inter-event gap histogram", "gap (ms)", "fraction of gaps", series)
+
+
+DELTA_METRICS = ("TTFT p50 (ms)", "gap p50 (ms)", "e2e p50 (ms)", "events/s", "tokens/s")
+
+
+def _delta_chart(compare: dict[str, Any]) -> Chart:
+    """Percent change against the old run, per level, for the headline numbers."""
+    series = []
+    for index, name in enumerate(DELTA_METRICS):
+        points = [
+            (_x(level), float(metric["percent"]))
+            for level in compare["levels"]
+            for metric in level["metrics"]
+            if metric["metric"] == name and metric["percent"] is not None
+        ]
+        if points:
+            series.append(Series(name, points, PALETTE[index % len(PALETTE)]))
+    levels = compare["levels"]
+    return Chart(
+        "Change against the old run",
+        _x_label(levels),
+        "change (%)",
+        series,
+        log_x=_log_x(levels),
+        x_ticks=_x_ticks(levels),
+    )
 
 
 def _ms(value: Any) -> str:

@@ -16,7 +16,7 @@ from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 from infer.bench.checks import StreamChecker
 
 TEXT_FIELD_PREFERENCE = ("OUT", "text", "generated_text", "token", "TEXT")
-TIMEOUT_CODES = {"http_504", "inference_timeout", "client_timeout"}
+TIMEOUT_CODES = {"http_504", "inference_timeout", "client_timeout", "connect_timeout"}
 MAX_ERROR_BODY = 64 * 1024
 _SSE_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
 

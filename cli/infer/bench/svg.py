@@ -72,8 +72,11 @@ class _Scale:
         if self.x1 == self.x0:
             self.x0, self.x1 = self.x0 - 1, self.x1 + 1
         top = chart.y_max if chart.y_max is not None else max(y for _, y in points)
-        self.y_ticks = nice_ticks(top if top > 0 else 1.0)
-        self.y1 = self.y_ticks[-1]
+        bottom = min(0.0, *(y for _, y in points))  # below 0 only for changes (deltas)
+        step = nice_step(top - bottom if top > bottom else 1.0)
+        low, high = math.floor(bottom / step + 1e-9), math.ceil(top / step - 1e-9)
+        self.y_ticks = [round(i * step, 10) for i in range(low, max(high, low + 1) + 1)]
+        self.y0, self.y1 = self.y_ticks[0], self.y_ticks[-1]
 
     def px(self, x: float) -> float:
         value = math.log10(x) if self.log and x > 0 else x
@@ -81,7 +84,7 @@ class _Scale:
         return LEFT + (value - self.x0) / (self.x1 - self.x0) * span
 
     def py(self, y: float) -> float:
-        return HEIGHT - BOTTOM - (y / self.y1) * (HEIGHT - TOP - BOTTOM)
+        return HEIGHT - BOTTOM - (y - self.y0) / (self.y1 - self.y0) * (HEIGHT - TOP - BOTTOM)
 
     def axes(self, chart: Chart) -> list[str]:
         base, out = HEIGHT - BOTTOM, []
@@ -89,8 +92,9 @@ class _Scale:
         out.append(f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{base}" class="axis"/>')
         for tick in self.y_ticks:
             y = self.py(tick)
+            kind = "axis" if tick == 0 and self.y0 < 0 else "grid"
             out.append(
-                f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" class="grid"/>'
+                f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" class="{kind}"/>'
             )
             out.append(
                 f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(tick)}</text>'
@@ -124,11 +128,16 @@ class _Scale:
         return [t for t in nice_ticks(self.x1) if t >= self.x0]
 
 
+def nice_step(span: float, count: int = 5) -> float:
+    """A round tick spacing (1, 2, 2.5 or 5 times a power of ten) giving about ``count`` ticks."""
+    raw = span / count
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+
+
 def nice_ticks(top: float, count: int = 5) -> list[float]:
     """Round tick values from 0 to at least ``top``."""
-    raw = top / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    step = nice_step(top, count)
     return [round(i * step, 10) for i in range(math.ceil(top / step - 1e-9) + 1)]
 
 
