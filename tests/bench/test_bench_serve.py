@@ -192,3 +192,11 @@ def test_a_tokenizer_turns_answers_into_token_counts(
     assert level["tokens"] == 4 * 3 and level["events"] == 4 * 3
     assert level["tokens_per_s"] == pytest.approx(level["events_per_s"], rel=0.01)
     assert "tokens/s" in stderr
+
+
+def test_a_non_streaming_model_is_refused_before_any_load(start_server: StartServer) -> None:
+    server = start_server("basic_model")
+    done = run_bench("--url", server.url, "--text", "x", "-c", "1", "-n", "1")
+    assert done.returncode == 2
+    assert "is not a streaming model (IS_STREAMING_OUTPUT is False)" in done.stderr
+    assert "Traceback" not in done.stderr
