@@ -79,9 +79,9 @@ async def run_request(
         result.checker.finish(ended_cleanly=False)
     except httpx.ConnectError:
         result.fail("connect_error")
-    except httpx.TimeoutException:
+    except httpx.ConnectTimeout:
         result.fail("connect_timeout")
-    except (httpx.TransportError, httpx.StreamError):
+    except (httpx.HTTPError, httpx.StreamError):  # a reset, a write timeout, a bad encoding
         result.fail("connection_lost")
         result.checker.finish(ended_cleanly=False)
     result.ended_at = time.perf_counter() if not result.ended_at else result.ended_at
