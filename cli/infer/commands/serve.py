@@ -41,6 +41,29 @@ def serve(
     replay_buffer: Annotated[
         int, typer.Option(min=16, help="Events per stream kept for resuming and slow readers.")
     ] = 4096,
+    shutdown_grace: Annotated[
+        float,
+        typer.Option(
+            min=0.5,
+            help="Seconds from Ctrl-C/SIGTERM to exit, finalize() included; "
+            "a second Ctrl-C exits at once.",
+        ),
+    ] = 10.0,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Open connections at most (kept below the file limit); "
+            "idle ones are closed first to make room.",
+        ),
+    ] = 1024,
+    keep_alive_timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds an idle keep-alive connection stays open.")
+    ] = 5.0,
+    header_timeout: Annotated[
+        float,
+        typer.Option(min=0.1, help="Seconds a client has to send its request headers (408)."),
+    ] = 10.0,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run the model: app.py in a worker process, the v2 HTTP API and SSE in front of it.
@@ -77,6 +100,10 @@ def serve(
             resume_grace_s=resume_grace,
             replay_capacity=replay_buffer,
             log_level=level,
+            shutdown_grace_s=shutdown_grace,
+            max_connections=max_connections,
+            keep_alive_timeout_s=keep_alive_timeout,
+            header_timeout_s=header_timeout,
         )
         for warning in settings.warnings:
             stderr.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)

@@ -31,6 +31,15 @@ class ServeConfig:
     # How long a cancelled request may keep running before the worker is restarted.
     cancel_grace_s: float = 5.0
     log_level: str = "info"
+    # From the first signal to exit, finalize() included; a second Ctrl-C exits at once.
+    shutdown_grace_s: float = 10.0
+    # Connection limits (see runtime/connections.py and the README's reliability section).
+    max_connections: int = 1024
+    keep_alive_timeout_s: float = 5.0
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    max_header_bytes: int = 64 * 1024
+    max_json_depth: int = 64
 
     @property
     def is_loopback(self) -> bool:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from infer.runtime.limits import cap_error_body
 
 
 def error_response(
@@ -20,7 +23,15 @@ def error_response(
     body: dict[str, Any] = {"code": code, "message": message}
     if details:
         body["details"] = details
+    body = cap_error_body(body)  # a huge bad request never gets a huge answer
     all_headers = dict(headers or {})
     if retry_after is not None:
         all_headers["Retry-After"] = str(retry_after)
     return JSONResponse({"error": body}, status_code=status, headers=all_headers)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """A bug in the runtime: a JSON 500 for the client (the log line comes from LastResort)."""
+    return error_response(
+        500, "internal_error", "the server hit an unexpected error; the log has the details"
+    )

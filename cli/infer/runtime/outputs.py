@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+_NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
 
 def _datatype(values: list[Any]) -> str:
@@ -30,3 +33,21 @@ def to_v2_outputs(result: object) -> list[dict[str, Any]]:
             {"name": str(name), "datatype": _datatype(data), "shape": [len(data)], "data": data}
         )
     return outputs
+
+
+def finite_json(value: Any, depth: int = 0) -> Any:
+    """``value`` with NaN and ±Infinity floats as the strings "NaN", "Infinity", "-Infinity".
+
+    Strict JSON has no such numbers; this is how the protobuf JSON mapping spells them.
+    """
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        return _NON_FINITE.get(value, value)
+    if depth > 100:
+        return value  # json.dumps refuses what is deeper still; no recursion without a bound
+    if isinstance(value, list):
+        return [finite_json(item, depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {key: finite_json(item, depth + 1) for key, item in value.items()}
+    return value

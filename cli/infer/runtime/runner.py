@@ -16,7 +16,16 @@ from starlette.applications import Starlette
 
 from infer.errors import InferError
 from infer.runtime.config import ServeConfig
+from infer.runtime.connections import (
+    FD_RESERVE,
+    ConnectionLimits,
+    connection_cap,
+    guarded_protocol,
+    raise_fd_limit,
+)
+from infer.runtime.limits import cap_log_lines
 from infer.runtime.server import build_app
+from infer.runtime.shutdown import LastResort, ShutdownControl
 from infer.runtime.state import Runtime
 
 log = logging.getLogger("infer.serve")
@@ -44,25 +53,31 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn, plus: end live streams in-band as soon as a stop signal arrives."""
+    """uvicorn, plus the shutdown contract (see runtime/shutdown.py)."""
 
-    def __init__(self, config: uvicorn.Config, runtime: Runtime) -> None:
+    def __init__(self, config: uvicorn.Config, shutdown: ShutdownControl) -> None:
         super().__init__(config)
-        self.runtime = runtime
-        self.loop: asyncio.AbstractEventLoop | None = None
+        self.shutdown_control = shutdown
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        if self.loop is not None:
-            self.loop.call_soon_threadsafe(self.runtime.begin_shutdown)
-        super().handle_exit(sig, frame)
+        if self.shutdown_control.on_signal(sig):
+            super().handle_exit(sig, frame)
 
 
 def run_server(config: ServeConfig, announce: Callable[[str], None]) -> int:
     """Serve until stopped; returns the exit code (1 when the model could not start at all)."""
+    cap_log_lines()
+    fd_limit = raise_fd_limit(config.max_connections + 4 * FD_RESERVE)
+    limits = ConnectionLimits(
+        max_connections=connection_cap(config.max_connections, fd_limit),
+        max_header_bytes=config.max_header_bytes,
+        header_timeout_s=config.header_timeout_s,
+    )
     sock = bind_socket(config.host, config.port)
     actual_port = sock.getsockname()[1]
     runtime = Runtime(config)
     app = build_app(runtime)
+    shutdown = ShutdownControl(runtime, limits)
     outcome = {"code": 0}
     server: _Server | None = None
 
@@ -71,7 +86,7 @@ def run_server(config: ServeConfig, announce: Callable[[str], None]) -> int:
     @contextlib.asynccontextmanager
     async def lifespan(app_: Starlette) -> AsyncIterator[None]:
         assert server is not None
-        server.loop = asyncio.get_running_loop()
+        shutdown.loop = asyncio.get_running_loop()
         async with base_lifespan(app_):
             tasks = [asyncio.create_task(_announce_ready(runtime, announce, config, actual_port))]
             tasks.append(asyncio.create_task(_stop_on_fatal(runtime, server, outcome)))
@@ -85,21 +100,34 @@ def run_server(config: ServeConfig, announce: Callable[[str], None]) -> int:
 
     app.router.lifespan_context = lifespan
     uv_config = uvicorn.Config(
-        app,
+        LastResort(app),
+        http=guarded_protocol(limits),
         log_config=None,
         access_log=False,
         lifespan="on",
-        timeout_graceful_shutdown=5,
+        timeout_keep_alive=config.keep_alive_timeout_s,  # type: ignore[arg-type]
+        # Connections close right after the first signal (every answer ends in-band) and
+        # ShutdownControl aborts stragglers at half the grace, so this bound is a backstop.
+        timeout_graceful_shutdown=max(1, int(config.shutdown_grace_s)),
         log_level=config.log_level,
     )
-    server = _Server(uv_config, runtime)
+    server = _Server(uv_config, shutdown)
     announce(
         f"infer serve: {config.model_name} on http://{_url_host(config.host)}:{actual_port} "
         f"(worker loading {config.repo})"
     )
+    log.debug(
+        "limits: %d connections (fd soft limit %d), %d-byte heads within %g s, keep-alive %g s",
+        limits.max_connections,
+        fd_limit,
+        limits.max_header_bytes,
+        limits.header_timeout_s,
+        config.keep_alive_timeout_s,
+    )
     try:
         server.run(sockets=[sock])
     finally:
+        shutdown.finished()
         runtime.supervisor.kill()
         sock.close()
     return outcome["code"]

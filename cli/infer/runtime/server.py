@@ -18,18 +18,15 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from infer.repo.v2_inputs import parse_v2_inputs
-from infer.runtime.http_errors import error_response
-from infer.runtime.slots import QueueFullError, Slot
+from infer.runtime.http_errors import error_response, internal_error
+from infer.runtime.limits import BodyError, read_request_json
+from infer.runtime.slots import QueueFullError, Slot, SlotsClosedError
 from infer.runtime.sse_response import SSEResponse, stream_headers
 from infer.runtime.state import Runtime
 from infer.runtime.streams import EventsLostError, Stream
 from infer.runtime.supervisor import PendingResult
 
 log = logging.getLogger("infer.serve")
-
-
-class BodyTooLargeError(Exception):
-    """The request body passed the configured limit."""
 
 
 def _runtime(request: Request) -> Runtime:
@@ -39,7 +36,9 @@ def _runtime(request: Request) -> Runtime:
 
 def _unavailable(runtime: Runtime) -> Response | None:
     if runtime.shutting_down:
-        return error_response(503, "server_shutting_down", "the server is shutting down")
+        return error_response(
+            503, "server_shutting_down", "the server is shutting down", retry_after=2
+        )
     state = runtime.supervisor.state
     if state.phase == "ready":
         return None
@@ -64,18 +63,6 @@ def _wrong_model(runtime: Runtime, name: str) -> Response | None:
     )
 
 
-async def _read_json(request: Request, limit: int) -> Any:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLargeError()
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise BodyTooLargeError()
-    return json.loads(body)
-
-
 async def infer(request: Request) -> Response:
     """POST /v2/models/{name}[/versions/1]/infer."""
     response = await _infer(request)
@@ -92,14 +79,12 @@ async def _infer(request: Request) -> Response:
     started = time.perf_counter()
     if problem := _wrong_model(runtime, request.path_params["name"]):
         return problem
+    if runtime.shutting_down and (problem := _unavailable(runtime)):
+        return problem
     try:
-        body = await _read_json(request, config.max_body_bytes)
-    except BodyTooLargeError:
-        return error_response(
-            413, "body_too_large", f"the request body is over {config.max_body_bytes} bytes"
-        )
-    except (ValueError, UnicodeDecodeError) as error:
-        return error_response(400, "invalid_json", f"the request body is not valid JSON: {error}")
+        body = await read_request_json(request, config)
+    except BodyError as error:
+        return error_response(error.status, error.code, error.message)
     if problem := _unavailable(runtime):
         return problem
     inputs, problems = parse_v2_inputs(body, runtime.supervisor.state.inputs)
@@ -109,6 +94,10 @@ async def _infer(request: Request) -> Response:
         return error_response(422, "invalid_inputs", summary, details=details)
     try:
         slot = await _take_slot(runtime)
+    except SlotsClosedError:
+        return error_response(
+            503, "server_shutting_down", "the server is shutting down", retry_after=2
+        )
     except QueueFullError:
         return error_response(
             503,
@@ -202,7 +191,9 @@ async def _run_once(
         )
     if event == "error":
         code = str(data.get("code"))
-        return error_response(503 if data.get("retryable") else 500, code, str(data["message"]))
+        if data.get("retryable"):
+            return error_response(503, code, str(data["message"]), retry_after=1)
+        return error_response(500, code, str(data["message"]))
     return JSONResponse(
         {"model_name": config.model_name, "model_version": "1", "outputs": data["outputs"]}
     )
@@ -245,6 +236,8 @@ async def resume(request: Request) -> Response:
 async def cancel(request: Request) -> Response:
     """DELETE /v2/models/{name}/streams/{id}: stop a generation now."""
     runtime = _runtime(request)
+    if problem := _wrong_model(runtime, request.path_params["name"]):
+        return problem
     stream = runtime.registry.get(request.path_params["stream_id"])
     if stream is None:
         return error_response(404, "stream_not_found", "no such stream")
@@ -318,7 +311,7 @@ def build_app(runtime: Runtime) -> Starlette:
             yield
         finally:
             runtime.begin_shutdown()
-            await runtime.supervisor.stop()
+            await runtime.supervisor.stop(runtime.shutdown_time_left())
 
     routes = [
         Route("/v2/health/live", live),
@@ -333,7 +326,9 @@ def build_app(runtime: Runtime) -> Starlette:
         Route("/v2/models/{name}/streams/{stream_id}", cancel, methods=["DELETE"]),
     ]
     app = Starlette(
-        routes=routes, lifespan=lifespan, exception_handlers={HTTPException: _http_error}
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error, Exception: internal_error},
     )
     app.state.runtime = runtime
     return app

@@ -19,13 +19,16 @@ class Runtime:
 
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
-        self.supervisor = WorkerSupervisor(config.repo, config.gpu, config.log_level)
+        self.supervisor = WorkerSupervisor(
+            config.repo, config.gpu, config.log_level, drain_timeout_s=config.inference_time_s
+        )
         self.registry = StreamRegistry(config.replay_capacity, config.keep_finished_s)
         self.slots = Slots(config.concurrency, config.queue_size)
         self._slots_by_stream: dict[str, Slot] = {}
         self._detach_timers: dict[str, asyncio.TimerHandle] = {}
         self._background: set[asyncio.Task[None]] = set()
         self.shutting_down = False
+        self.shutdown_started: float | None = None
 
     # -- stream life cycle ------------------------------------------------------------------
 
@@ -69,13 +72,14 @@ class Runtime:
             return
 
         # A model that never calls send_streamed_output again cannot see the cancellation;
-        # past the grace period the only way to free the machine is a fresh worker.
-        async def restart_if_stuck() -> None:
+        # past the grace period the only way to free the machine is a fresh worker. The old
+        # one drains: healthy streams on it finish there (see supervisor.py).
+        async def drain_if_stuck() -> None:
             await asyncio.sleep(self.config.cancel_grace_s)
-            if self.supervisor.in_flight(request) and not self.shutting_down:
-                await self.supervisor.restart(f"request {request} ignored its cancellation")
+            if self.supervisor.stuck_on_current_worker(request) and not self.shutting_down:
+                await self.supervisor.drain(f"request {request} ignored its cancellation")
 
-        task = asyncio.get_running_loop().create_task(restart_if_stuck())
+        task = asyncio.get_running_loop().create_task(drain_if_stuck())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -100,9 +104,30 @@ class Runtime:
         )
 
     def begin_shutdown(self) -> None:
-        """Ctrl-C / SIGTERM: end every live stream in-band so connections can close."""
+        """Ctrl-C / SIGTERM: admit nothing more, answer every waiter and end every stream.
+
+        Queued requests get a 503 at once (the slots close), live streams an in-band
+        ``server_shutting_down`` event, non-streaming requests in flight a 503; so every
+        connection can close long before the shutdown grace runs out. Idempotent.
+        """
+        if self.shutting_down:
+            return
         self.shutting_down = True
-        for stream in self.registry.live():
-            self.cancel_stream(
-                stream, "server_shutting_down", "the server is shutting down", retryable=True
-            )
+        self.shutdown_started = time.monotonic()
+        queued = self.slots.close()
+        live = self.registry.live()
+        for stream in live:
+            stream.fail("server_shutting_down", "the server is shutting down", retryable=True)
+        self.supervisor.fail_all("server_shutting_down", "the server is shutting down", True)
+        log.info(
+            "shutting down: %d live stream(s) ended in-band, %d queued request(s) refused",
+            len(live),
+            queued,
+        )
+
+    def shutdown_time_left(self) -> float:
+        """Seconds left of ``--shutdown-grace`` (the whole grace if shutdown has not begun)."""
+        grace = self.config.shutdown_grace_s
+        if self.shutdown_started is None:
+            return grace
+        return max(0.0, grace - (time.monotonic() - self.shutdown_started))

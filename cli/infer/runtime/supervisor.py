@@ -3,6 +3,12 @@
 The worker is a child process so that a crash, a hang or an out-of-memory kill in the user's
 code never takes the server down; the supervisor restarts it and fails in-flight requests
 with a clear, retryable error.
+
+A request that ignores its cancellation does not take healthy streams down with it: the
+supervisor *drains* its worker instead of killing it. A fresh worker takes every new request
+while the old one keeps serving the requests it already runs; it is killed as soon as only
+abandoned requests are left on it, or when its drain time is up (healthy requests still
+running then end in-band with ``worker_restarted``). At most one worker drains at a time.
 """
 
 from __future__ import annotations
@@ -22,7 +28,6 @@ from infer.repo.datatypes import InputSpec
 from infer.runtime.wire import FrameDecoder, Kind, encode
 
 log = logging.getLogger("infer.serve")
-STOP_TIMEOUT_S = 15.0
 RESTART_DELAY_S = 0.5
 
 
@@ -73,22 +78,73 @@ class WorkerState:
     inputs: list[InputSpec] = field(default_factory=list)
 
 
-class WorkerSupervisor:
-    """Starts, feeds, watches and restarts the worker process."""
+@dataclass(eq=False)
+class WorkerProcess:
+    """One worker process, its socket, and the requests it runs."""
 
-    def __init__(self, repo: Path, gpu: bool, log_level: str = "info") -> None:
+    process: asyncio.subprocess.Process
+    transport: asyncio.Transport | None = None
+    calls: dict[int, Call] = field(default_factory=dict)
+    watcher: asyncio.Task[None] | None = None
+    drain_timer: asyncio.TimerHandle | None = None
+
+    @property
+    def pid(self) -> int:
+        """The worker's process id."""
+        return self.process.pid
+
+    @property
+    def healthy_calls(self) -> int:
+        """Requests on this worker that someone still waits for."""
+        return sum(1 for call in self.calls.values() if call is not _DISCARD)
+
+    def send(self, frame: bytes) -> None:
+        """Write one frame, unless the socket is gone."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(frame)
+
+    def kill(self) -> None:
+        """SIGKILL, if it still runs."""
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+
+    def fail_calls(self, code: str, message: str, retryable: bool) -> None:
+        """End every request on this worker in-band."""
+        calls, self.calls = self.calls, {}
+        for call in calls.values():
+            call.finish("error", {"code": code, "message": message, "retryable": retryable})
+
+
+class WorkerSupervisor:
+    """Starts, feeds, watches, drains and restarts the worker process."""
+
+    def __init__(
+        self, repo: Path, gpu: bool, log_level: str = "info", drain_timeout_s: float = 180.0
+    ) -> None:
         self.repo = repo
         self.gpu = gpu
         self.log_level = log_level
+        self.drain_timeout_s = drain_timeout_s
         self.state = WorkerState()
         self.ready_event = asyncio.Event()
         self.fatal_event = asyncio.Event()
-        self._calls: dict[int, Call] = {}
+        self._worker: WorkerProcess | None = None
+        self._draining: WorkerProcess | None = None
+        self._owner: dict[int, WorkerProcess] = {}
         self._next_request = 0
-        self._transport: asyncio.Transport | None = None
-        self._process: asyncio.subprocess.Process | None = None
-        self._watcher: asyncio.Task[None] | None = None
         self._stopping = False
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """Pids of every worker process still running (the current one and a draining one)."""
+        workers = [self._worker, self._draining]
+        return [w.pid for w in workers if w is not None and w.process.returncode is None]
+
+    @property
+    def draining(self) -> bool:
+        """Whether an old worker is finishing its healthy requests."""
+        return self._draining is not None
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -112,62 +168,139 @@ class WorkerSupervisor:
             str(self.repo),
             "--log-level",
             self.log_level,
+            "--parent-pid",
+            str(os.getpid()),
             *(["--gpu"] if self.gpu else []),
         ]
-        self._process = await asyncio.create_subprocess_exec(
+        process = await asyncio.create_subprocess_exec(
             *command, pass_fds=(child.fileno(),), env=env
         )
         child.close()
+        worker = WorkerProcess(process)
+        self._worker = worker
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_connection(lambda: _WorkerProtocol(self), sock=parent)
-        self._transport = transport
-        self._watcher = asyncio.create_task(self._watch(self._process))
+        transport, _ = await loop.create_connection(
+            lambda: _WorkerProtocol(self, worker), sock=parent
+        )
+        worker.transport = transport
+        worker.watcher = asyncio.create_task(self._watch(worker))
 
-    async def stop(self) -> None:
-        """Ask the worker to finalize() and exit; kill it if it does not in time."""
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Ask the worker to finalize() and exit; kill it if it has not within ``timeout``."""
         self._stopping = True
-        process = self._process
-        if self._transport is not None and not self._transport.is_closing():
-            self._transport.write(encode(Kind.SHUTDOWN, 0))
-        if process is not None and process.returncode is None:
-            try:
-                await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
-            except asyncio.TimeoutError:
-                log.warning("the worker did not stop in %.0f s; killing it", STOP_TIMEOUT_S)
-                process.kill()
-                await process.wait()
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
-        if self._transport is not None:
-            self._transport.close()
-        self._fail_calls("server_shutting_down", "the server is shutting down", retryable=True)
+        self.fail_all("server_shutting_down", "the server is shutting down", retryable=True)
+        if self._draining is not None:
+            self._draining.kill()
+        worker = self._worker
+        if worker is not None:
+            worker.send(encode(Kind.SHUTDOWN, 0))
+            if worker.process.returncode is None:
+                try:
+                    await asyncio.wait_for(worker.process.wait(), max(timeout, 0.1))
+                except asyncio.TimeoutError:
+                    log.warning(
+                        "the worker did not finish finalize() within %.1f s; killing it", timeout
+                    )
+                    worker.kill()
+                    await worker.process.wait()
+        for each in (worker, self._draining):
+            if each is not None:
+                await self._forget(each)
         self.state.phase = "stopped"
 
+    async def _forget(self, worker: WorkerProcess) -> None:
+        if worker.watcher is not None and worker.watcher is not asyncio.current_task():
+            worker.watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker.watcher
+        if worker.transport is not None:
+            worker.transport.close()
+        if worker.drain_timer is not None:
+            worker.drain_timer.cancel()
+
     async def restart(self, reason: str) -> None:
-        """Stop (or kill) the worker and start a fresh one."""
+        """Kill the worker and start a fresh one (its requests end with worker_restarted)."""
         log.info("restarting the worker: %s", reason)
-        self._fail_calls("worker_restarted", f"the worker restarted ({reason})", retryable=True)
-        if self._process is not None and self._process.returncode is None:
-            self._process.kill()
-        await self.stop()
+        old, self._worker = self._worker, None
+        if old is not None:
+            self._retire_now(old, f"the worker restarted ({reason})")
+            await old.process.wait()
+            await self._forget(old)
         await self.start()
 
-    def kill(self) -> None:
-        """Last resort at exit: no process is left behind."""
-        if self._process is not None and self._process.returncode is None:
-            self._process.kill()
+    async def drain(self, reason: str) -> None:
+        """Start a fresh worker for new requests; the old one finishes its healthy ones.
 
-    async def _watch(self, process: asyncio.subprocess.Process) -> None:
-        code = await process.wait()
-        if self._stopping or process is not self._process:
+        The old worker is killed once only abandoned requests remain on it, or after
+        ``drain_timeout_s`` at most.
+        """
+        old = self._worker
+        if old is None or self._stopping:
+            return
+        if self._draining is not None:  # one drain at a time: memory stays bounded
+            self._retire_now(self._draining, "the worker was replaced twice in a row")
+        log.warning(
+            "%s; draining worker %d (%d healthy request(s) continue there) "
+            "and starting a fresh one",
+            reason,
+            old.pid,
+            old.healthy_calls,
+        )
+        self._draining = old
+        self._worker = None  # new requests wait for the fresh worker
+        self.state.phase = "loading"
+        self.ready_event.clear()
+        old.drain_timer = asyncio.get_running_loop().call_later(
+            self.drain_timeout_s,
+            self._retire_now,
+            old,
+            f"the drained worker ran past {self.drain_timeout_s:g} s",
+        )
+        self._finish_drain_if_idle(old)
+        await self.start()
+
+    def _retire_now(self, worker: WorkerProcess, message: str) -> None:
+        if worker is self._draining:
+            self._draining = None
+        if worker.drain_timer is not None:
+            worker.drain_timer.cancel()
+        for request in list(worker.calls):
+            self._owner.pop(request, None)
+        worker.fail_calls("worker_restarted", message, retryable=True)
+        worker.kill()
+
+    def _finish_drain_if_idle(self, worker: WorkerProcess) -> None:
+        if worker is self._draining and worker.healthy_calls == 0:
+            log.info("drained worker %d: its healthy requests are done; stopping it", worker.pid)
+            self._retire_now(worker, "the worker was drained")
+
+    def kill(self) -> None:
+        """Last resort at exit (or on a second Ctrl-C): no process is left behind."""
+        for worker in (self._worker, self._draining):
+            if worker is not None:
+                worker.kill()
+
+    async def _watch(self, worker: WorkerProcess) -> None:
+        code = await worker.process.wait()
+        if self._stopping:
+            return
+        if worker is not self._worker:  # a drained or replaced worker ended
+            if worker is self._draining:
+                self._draining = None
+            for request in list(worker.calls):
+                self._owner.pop(request, None)
+            worker.fail_calls(
+                "worker_crashed", f"the model's worker process died (exit code {code})", True
+            )
+            await self._forget(worker)
             return
         was_ready = self.state.phase == "ready"
         if was_ready:
             self.state.phase = "loading"  # not ready again until the new worker says so
             self.ready_event.clear()
-        self._fail_calls(
+        for request in list(worker.calls):
+            self._owner.pop(request, None)
+        worker.fail_calls(
             "worker_crashed",
             f"the model's worker process died (exit code {code}); the runtime restarts it",
             retryable=True,
@@ -184,7 +317,8 @@ class WorkerSupervisor:
             return
         log.error("the worker died (exit code %s); restarting it", code)
         await asyncio.sleep(RESTART_DELAY_S)
-        await self.start()
+        if not self._stopping and worker is self._worker:
+            await self.start()
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -192,15 +326,17 @@ class WorkerSupervisor:
         """Send one request to the worker; its frames go to ``call``."""
         self._next_request += 1
         request = self._next_request
-        if self._transport is None or self.state.phase != "ready":
+        worker = self._worker
+        if worker is None or worker.transport is None or self.state.phase != "ready":
             message = "the model's worker is restarting; try again in a moment"
             call.finish(
                 "error", {"code": "worker_restarting", "message": message, "retryable": True}
             )
             return request
-        self._calls[request] = call
+        worker.calls[request] = call
+        self._owner[request] = worker
         payload = json.dumps({"inputs": inputs}).encode()
-        self._transport.write(encode(Kind.INFER, request, payload))
+        worker.send(encode(Kind.INFER, request, payload))
         return request
 
     def abandon(self, request: int) -> bool:
@@ -208,33 +344,54 @@ class WorkerSupervisor:
 
         Returns whether the worker was still running it.
         """
-        if request not in self._calls:
+        worker = self._owner.get(request)
+        if worker is None or request not in worker.calls:
             return False
-        self._calls[request] = _DISCARD
-        if self._transport is not None:
-            self._transport.write(encode(Kind.CANCEL, request))
+        worker.calls[request] = _DISCARD
+        worker.send(encode(Kind.CANCEL, request))
+        self._finish_drain_if_idle(worker)
         return True
 
+    def stuck_on_current_worker(self, request: int) -> bool:
+        """Whether the current worker still runs this (abandoned) request."""
+        worker = self._owner.get(request)
+        return worker is not None and worker is self._worker and request in worker.calls
+
     def in_flight(self, request: int) -> bool:
-        """Whether the worker is still running this request."""
-        return request in self._calls
+        """Whether a worker is still running this request."""
+        worker = self._owner.get(request)
+        return worker is not None and request in worker.calls
+
+    def fail_all(self, code: str, message: str, retryable: bool) -> None:
+        """End every request on every worker in-band (and tell the workers to stop them)."""
+        for worker in (self._worker, self._draining):
+            if worker is None:
+                continue
+            for request in list(worker.calls):
+                self._owner.pop(request, None)
+                worker.send(encode(Kind.CANCEL, request))
+            worker.fail_calls(code, message, retryable)
 
     # -- frames from the worker -------------------------------------------------------------
 
-    def on_frame(self, kind: int, request: int, payload: bytes) -> None:
+    def on_frame(self, worker: WorkerProcess, kind: int, request: int, payload: bytes) -> None:
         """Route one frame (the hot path for EVENT)."""
         if kind == Kind.EVENT:
-            call = self._calls.get(request)
+            call = worker.calls.get(request)
             if call is not None:
                 call.push_event(payload)
             return
         if kind in (Kind.DONE, Kind.ERROR, Kind.RESULT):
-            call = self._calls.pop(request, None)
+            call = worker.calls.pop(request, None)
+            self._owner.pop(request, None)
             if call is not None:
                 event = {Kind.DONE: "done", Kind.ERROR: "error", Kind.RESULT: "result"}[Kind(kind)]
                 call.finish(event, json.loads(payload))
+                if worker is self._draining:
+                    self._finish_drain_if_idle(worker)
             return
-        self._on_lifecycle(Kind(kind), payload)
+        if worker is self._worker:
+            self._on_lifecycle(Kind(kind), payload)
 
     def _on_lifecycle(self, kind: Kind, payload: bytes) -> None:
         data = json.loads(payload) if payload else {}
@@ -258,30 +415,22 @@ class WorkerSupervisor:
             self.fatal_event.set()
         self.ready_event.set()  # wake waiters so they see the failure
 
-    def on_connection_lost(self, transport: asyncio.BaseTransport | None) -> None:
-        """A socket closed; the process watcher decides what it means."""
-        if transport is self._transport:  # not an old worker's socket closing late
-            self._transport = None
-
-    def _fail_calls(self, code: str, message: str, retryable: bool) -> None:
-        calls, self._calls = self._calls, {}
-        for call in calls.values():
-            call.finish("error", {"code": code, "message": message, "retryable": retryable})
+    def on_connection_lost(self, worker: WorkerProcess) -> None:
+        """A worker's socket closed; the process watcher decides what it means."""
+        worker.transport = None
 
 
 class _WorkerProtocol(asyncio.Protocol):
-    def __init__(self, supervisor: WorkerSupervisor) -> None:
+    def __init__(self, supervisor: WorkerSupervisor, worker: WorkerProcess) -> None:
         self._supervisor = supervisor
+        self._worker = worker
         self._decoder = FrameDecoder()
-        self._transport: asyncio.BaseTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = transport
 
     def data_received(self, data: bytes) -> None:
         on_frame = self._supervisor.on_frame
+        worker = self._worker
         for kind, request, payload in self._decoder.feed(data):
-            on_frame(kind, request, payload)
+            on_frame(worker, kind, request, payload)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._supervisor.on_connection_lost(self._transport)
+        self._supervisor.on_connection_lost(self._worker)

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from infer.runtime.handler import StreamCancelledError, StreamOutputHandler, StreamProtocolError
+from infer.runtime.limits import cap_log_lines
 from infer.runtime.loader import LoadedModel, load_model
-from infer.runtime.outputs import to_v2_outputs
+from infer.runtime.outputs import finite_json, to_v2_outputs
 from infer.runtime.wire import FrameDecoder, Kind, encode
 
 log = logging.getLogger("infer.worker")
@@ -34,6 +35,14 @@ BATCH_WINDOW_S = 0.0005
 
 def _json(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode()
+
+
+def _result_json(outputs: list[dict[str, Any]]) -> bytes:
+    # Strict JSON has no NaN or Infinity: such floats travel as the strings "NaN", "Infinity"
+    # and "-Infinity", as the protobuf JSON mapping writes them; the server never sees NaN.
+    return json.dumps(
+        {"outputs": finite_json(outputs)}, ensure_ascii=False, allow_nan=False
+    ).encode()
 
 
 class Outbox:
@@ -153,7 +162,7 @@ class Worker:
                 self._run_streaming(request, argument)
             else:
                 result = self.model.instance.infer(argument)
-                self.outbox.put(Kind.RESULT, request, _json({"outputs": to_v2_outputs(result)}))
+                self.outbox.put(Kind.RESULT, request, _result_json(to_v2_outputs(result)))
         except StreamCancelledError:
             self._error(request, "cancelled", "the request was cancelled", retryable=True)
         except StreamProtocolError as error:
@@ -245,28 +254,61 @@ def serve_forever(sock: socket.socket, repo: Path, gpu: bool) -> int:
         return 1
     outbox.put(Kind.READY, 0)
     worker = Worker(model, outbox)
-    _read_commands(sock, worker)
+    if not _read_commands(sock, worker):
+        # The server is gone without a word: nobody waits for finalize(); don't hang on it.
+        _exit_after(SHUTDOWN_GRACE_S, "the server went away")
     worker.shutdown()
     outbox.close()
     return 0
 
 
-def _read_commands(sock: socket.socket, worker: Worker) -> None:
+def _read_commands(sock: socket.socket, worker: Worker) -> bool:
+    """Run commands until SHUTDOWN (returns True) or until the server goes away (False)."""
     decoder = FrameDecoder()
     while True:
         try:
             data = sock.recv(1 << 16)
         except OSError:
-            return
+            return False
         if not data:
-            return  # the server went away: shut down like on SHUTDOWN
+            return False
         for kind, request, payload in decoder.feed(data):
             if kind == Kind.INFER:
                 worker.start(request, payload)
             elif kind == Kind.CANCEL:
                 worker.cancel(request)
             elif kind == Kind.SHUTDOWN:
-                return
+                return True
+
+
+def _exit_after(seconds: float, reason: str) -> None:
+    """Exit the process in ``seconds`` whatever the model's threads are doing."""
+
+    def expire() -> None:
+        log.warning("%s and shutdown took over %.0f s; exiting", reason, seconds)
+        os._exit(0)
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Make sure this process ends when the server does, even if the server is SIGKILLed.
+
+    On Linux the kernel sends SIGKILL when the parent dies (PR_SET_PDEATHSIG); everywhere the
+    command socket's EOF ends the worker too (see _read_commands). If the parent is already
+    gone by the time the request is made, exit now.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(1)
 
 
 def _describe(error: BaseException, during: str) -> str:
@@ -284,7 +326,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repo", type=Path, required=True)
     parser.add_argument("--gpu", action="store_true")
     parser.add_argument("--log-level", default="info")
+    parser.add_argument("--parent-pid", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.parent_pid:
+        die_with_parent(args.parent_pid)
     # Ctrl-C reaches the whole process group; the server decides when the worker stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(
@@ -293,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         datefmt="%H:%M:%S",
         stream=sys.stderr,
     )
+    cap_log_lines()
     sock = socket.socket(fileno=args.fd)
     return serve_forever(sock, args.repo.resolve(), args.gpu)
 

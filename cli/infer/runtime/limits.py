@@ -1,0 +1,189 @@
+"""Bounds on what a client can make the server hold or write: bodies, JSON depth, messages.
+
+Every check runs before the expensive step it guards: the body's size while it arrives, its
+nesting depth before ``json.loads`` (which recurses once per level), and an error's size
+before it is serialised or logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.requests import Request
+
+from infer.runtime.config import ServeConfig
+
+# An error body or a log line longer than this is cut, saying how much was left out.
+MAX_MESSAGE_CHARS = 8 * 1024
+# A body this large is parsed off the event loop, so other streams keep flowing meanwhile.
+PARSE_IN_THREAD_BYTES = 256 * 1024
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+_TO_PARENS = bytes.maketrans(b"[]{}", b"()()")
+
+
+class BodyError(Exception):
+    """A request body the server will not parse: ``status``, ``code`` and what to do."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def nests_deeper_than(body: bytes, max_depth: int) -> bool:
+    """Whether ``body`` nests arrays/objects more than ``max_depth`` deep (strings ignored).
+
+    Every step is a C-speed pass over bytes, never a Python loop per byte: strings go by one
+    regex, brackets become ``(`` and ``)``, and each pass deletes the innermost ``()`` pairs,
+    so the nesting drops by at least one per pass. A run of ``max_depth + 1`` openers, or
+    pairs still left after ``max_depth`` passes, means too deep. Invalid JSON may be called
+    too deep here; it would be refused either way.
+    """
+    if body.count(b"[") + body.count(b"{") <= max_depth:
+        return False  # cannot be deeper than the number of brackets it has
+    parens = _JSON_STRING.sub(b"", body).translate(_TO_PARENS, _NOT_BRACKETS)
+    too_many_openers = b"(" * (max_depth + 1)
+    for _ in range(max_depth):
+        if too_many_openers in parens:
+            return True
+        shorter = parens.replace(b"()", b"")
+        if shorter == parens:
+            return False  # no pairs left: only unmatched brackets, which json.loads refuses
+        parens = shorter
+    return b"()" in parens or too_many_openers in parens
+
+
+def check_json_depth(body: bytes, max_depth: int) -> None:
+    """Raise BodyError (400 ``json_too_deep``) if ``body`` nests deeper than ``max_depth``."""
+    if nests_deeper_than(body, max_depth):
+        raise BodyError(
+            400,
+            "json_too_deep",
+            f"the request body nests arrays/objects more than {max_depth} levels deep",
+        )
+
+
+async def read_request_json(request: Request, config: ServeConfig) -> Any:
+    """The request's JSON body within ``config``'s size, depth and time limits (or BodyError)."""
+    return await read_json_body(
+        request.stream(),
+        request.headers.get("content-length"),
+        max_bytes=config.max_body_bytes,
+        max_depth=config.max_json_depth,
+        timeout_s=config.body_timeout_s,
+    )
+
+
+async def read_json_body(
+    chunks: AsyncIterator[bytes],
+    declared_length: str | None,
+    *,
+    max_bytes: int,
+    max_depth: int,
+    timeout_s: float,
+) -> Any:
+    """Read and parse a JSON body within its size, depth and time limits, or raise BodyError."""
+    if declared_length and declared_length.isdigit() and int(declared_length) > max_bytes:
+        raise _too_large(max_bytes)
+    try:
+        body = await asyncio.wait_for(_collect(chunks, max_bytes), timeout_s)
+    except asyncio.TimeoutError:
+        raise BodyError(
+            408, "body_timeout", f"the request body did not arrive within {timeout_s:g} s"
+        ) from None
+    if len(body) > PARSE_IN_THREAD_BYTES:
+        return await asyncio.to_thread(_parse, body, max_depth)
+    return _parse(body, max_depth)
+
+
+async def _collect(chunks: AsyncIterator[bytes], max_bytes: int) -> bytes:
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if len(body) > max_bytes:
+            raise _too_large(max_bytes)
+    return bytes(body)
+
+
+def _too_large(max_bytes: int) -> BodyError:
+    return BodyError(413, "body_too_large", f"the request body is over {max_bytes} bytes")
+
+
+def _parse(body: bytes, max_depth: int) -> Any:
+    check_json_depth(body, max_depth)
+    try:
+        return json.loads(body)
+    except RecursionError:  # an unterminated string hid brackets from the depth check
+        raise BodyError(
+            400, "json_too_deep", f"the request body nests deeper than {max_depth} levels"
+        ) from None
+    except (ValueError, UnicodeDecodeError) as error:
+        detail = cap_text(str(error), 200)
+        raise BodyError(
+            400, "invalid_json", f"the request body is not valid JSON: {detail}"
+        ) from None
+
+
+def cap_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text``, cut to about ``limit`` characters with a count of what was left out."""
+    if len(text) <= limit:
+        return text
+    omitted = len(text) - limit
+    return f"{text[:limit]}… [{omitted} more characters omitted]"
+
+
+def cap_error_body(body: dict[str, Any], limit: int = MAX_MESSAGE_CHARS) -> dict[str, Any]:
+    """An error body whose JSON stays within about ``limit`` characters.
+
+    The message is cut, and ``details`` keeps only the entries that fit, with
+    ``details_omitted`` saying how many were dropped.
+    """
+    capped = dict(body)
+    capped["message"] = cap_text(str(body.get("message", "")), limit // 2)
+    details = body.get("details")
+    if not details:
+        return capped
+    budget = limit - len(json.dumps(capped))
+    kept: list[Any] = []
+    for entry in details:
+        entry = {key: cap_text(str(value), 512) for key, value in entry.items()}
+        size = len(json.dumps(entry)) + 2
+        if size > budget:
+            break
+        kept.append(entry)
+        budget -= size
+    capped["details"] = kept
+    if len(kept) < len(details):
+        capped["details_omitted"] = len(details) - len(kept)
+    return capped
+
+
+class CappedLogFilter(logging.Filter):
+    """Cuts every log record's message to MAX_MESSAGE_CHARS (a client can't flood the log)."""
+
+    def __init__(self, limit: int = MAX_MESSAGE_CHARS) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Always keep the record; shorten it if needed."""
+        message = record.getMessage()
+        if len(message) > self.limit:
+            record.msg = cap_text(message, self.limit)
+            record.args = None
+        return True
+
+
+def cap_log_lines(limit: int = MAX_MESSAGE_CHARS) -> None:
+    """Install CappedLogFilter on every handler of the root logger."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, CappedLogFilter) for f in handler.filters):
+            handler.addFilter(CappedLogFilter(limit))
