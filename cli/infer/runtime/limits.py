@@ -146,7 +146,7 @@ def cap_error_body(body: dict[str, Any], limit: int = MAX_MESSAGE_CHARS) -> dict
     The message is cut, and ``details`` keeps only the entries that fit, with
     ``details_omitted`` saying how many were dropped.
     """
-    capped = dict(body)
+    capped = {key: value for key, value in body.items() if key != "details"}
     capped["message"] = cap_text(str(body.get("message", "")), limit // 2)
     details = body.get("details")
     if not details:
