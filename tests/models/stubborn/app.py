@@ -18,12 +18,13 @@ class InferlessPythonModel:
     def infer(self, inputs, stream_output_handler):
         mode = inputs["MODE"]
         send = stream_output_handler.send_streamed_output
-        count = int(inputs.get("COUNT") or 3)
-        delay = float(inputs.get("DELAY") or 0) / 1000
+        # Bounded, so that a fuzzer's random numbers never make an endless stream.
+        count = max(0, min(int(inputs.get("COUNT") or 3), 5000))
+        delay = max(0.0, min(float(inputs.get("DELAY") or 0), 200)) / 1000
         try:
             if mode == "ignore_cancel":
                 send({"OUT": "stuck"})
-                time.sleep(float(inputs.get("HOLD") or 60))
+                time.sleep(max(0.0, min(float(inputs.get("HOLD") or 60), 120)))
                 return
             if mode == "crash":
                 send({"OUT": "one"})
