@@ -35,6 +35,8 @@ from infer.runtime.slots import QueueFullError, Slots, SlotsClosedError
         (b'{"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}', False),
         (b'{"a": "\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}', False),
         (b"[]" * 10_000, False),
+        (b'["\\\\", ' + b"[" * 70 + b"]" * 70 + b"]", True),
+        (b'["\\\\\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["]', False),
         (b'{"inputs": [{"name": "x", "data": [[1, 2], [3, 4]]}]}', False),
     ],
 )
@@ -47,7 +49,7 @@ async def _chunks(*parts: bytes) -> AsyncIterator[bytes]:
         yield part
 
 
-def _read(*parts: bytes, declared: str | None = None, max_bytes: int = 1000) -> object:
+def _read(*parts: bytes, declared: str | None = None, max_bytes: int = 2000) -> object:
     return asyncio.run(
         read_json_body(_chunks(*parts), declared, max_bytes=max_bytes, max_depth=64, timeout_s=5)
     )
@@ -56,11 +58,12 @@ def _read(*parts: bytes, declared: str | None = None, max_bytes: int = 1000) -> 
 def test_bodies_are_refused_by_size_depth_and_syntax_with_clear_codes() -> None:
     assert _read(b'{"a": ', b"[1]}") == {"a": [1]}
     cases = [
-        ((b"x" * 600, b"x" * 600), None, 413, "body_too_large"),
+        ((b"x" * 1200, b"x" * 1200), None, 413, "body_too_large"),
         ((b"{}",), "5000", 413, "body_too_large"),
         ((b"[" * 900,), None, 400, "json_too_deep"),
         ((b"{nope",), None, 400, "invalid_json"),
         ((b"\xff\xfe",), None, 400, "invalid_json"),
+        ((b'{"inputs": [' + b",".join([b"{}"] * 300) + b"]}",), None, 400, "too_many_inputs"),
     ]
     for parts, declared, status, code in cases:
         with pytest.raises(BodyError) as caught:

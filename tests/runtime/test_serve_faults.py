@@ -173,9 +173,13 @@ def test_hostile_bodies_get_clear_400s_and_capped_answers(start_server: StartSer
     deep = httpx.post(url, content=b"[" * 100_000 + b"]" * 100_000)
     assert deep.status_code == 400
     assert deep.json()["error"]["code"] == "json_too_deep"
+    many = [{"name": "BOGUS", "shape": [1], "datatype": "BYTES", "data": ["x"]}] * 3000
+    too_many = httpx.post(url, json={"inputs": many}, timeout=60)
+    assert too_many.status_code == 400
+    assert too_many.json()["error"]["code"] == "too_many_inputs"
     inputs = [
-        {"name": f"BOGUS{i}", "shape": [1], "datatype": "BYTES", "data": ["x" * 2000]}
-        for i in range(3000)
+        {"name": f"BOGUS{i}" * 300, "shape": [1], "datatype": "BYTES", "data": ["x" * 2000]}
+        for i in range(250)
     ]
     big = httpx.post(url, json={"inputs": inputs}, timeout=60)
     assert big.status_code == 422

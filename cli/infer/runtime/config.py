@@ -40,6 +40,7 @@ class ServeConfig:
     body_timeout_s: float = 30.0
     max_header_bytes: int = 64 * 1024
     max_json_depth: int = 64
+    max_inputs: int = 256
 
     @property
     def is_loopback(self) -> bool:
