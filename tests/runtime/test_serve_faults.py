@@ -255,3 +255,18 @@ def test_oversized_and_slow_headers_are_refused_and_idle_connections_make_room(
     finally:
         for sock in idle:
             sock.close()
+
+
+def test_a_hung_initialize_does_not_hold_up_shutdown(start_server: StartServer) -> None:
+    server = start_server(
+        "slow_init", "--shutdown-grace", "1.5", ready=False, env={"SLOW_INIT_SECONDS": "600"}
+    )
+    worker = _worker_pid(server)
+    loading = httpx.get(f"{server.url}/v2/health/ready")
+    assert loading.status_code == 503
+    started = time.monotonic()
+    server.process.send_signal(signal.SIGINT)
+    assert server.process.wait(15) == 130
+    assert time.monotonic() - started < 1.5 + 3
+    assert _process_gone(worker)
+    assert "Traceback" not in server.output
