@@ -102,7 +102,7 @@ class LastResort:
 
 
 def describe_exception(error: BaseException) -> str:
-    """``Type: message (at file:line)`` in one capped line."""
+    """``Type (at file:line): message`` in one capped line (the place first: it is never cut)."""
     frames = traceback.extract_tb(error.__traceback__)
     where = f" (at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno})" if frames else ""
-    return cap_text(f"{type(error).__name__}: {error}{where}", 1024)
+    return cap_text(f"{type(error).__name__}{where}: {error}", 1024)
