@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from infer.runtime.config import ServeConfig
 
@@ -109,10 +109,13 @@ async def read_json_body(
 
 async def _collect(chunks: AsyncIterator[bytes], max_bytes: int) -> bytes:
     body = bytearray()
-    async for chunk in chunks:
-        body += chunk
-        if len(body) > max_bytes:
-            raise _too_large(max_bytes)
+    try:
+        async for chunk in chunks:
+            body += chunk
+            if len(body) > max_bytes:
+                raise _too_large(max_bytes)
+    except ClientDisconnect:  # nobody will read the answer; it only must not be a 500
+        raise BodyError(400, "body_incomplete", "the client left before sending its body") from None
     return bytes(body)
 
 
