@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import signal
 import socket
 import sys
@@ -51,9 +52,17 @@ class Servers:
     def __init__(self) -> None:
         self.started: list[ServerProcess] = []
 
-    def start(self, model: str, *args: str, env: dict[str, str] | None = None) -> ServerProcess:
+    def start(
+        self,
+        model: str,
+        *args: str,
+        env: dict[str, str] | None = None,
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> ServerProcess:
         """A ready server for ``model`` (a folder of tests/models)."""
-        server = ServerProcess(MODELS / model, *args, "--log-level", "warning", env=env)
+        server = ServerProcess(
+            MODELS / model, *args, "--log-level", "warning", env=env, preexec_fn=preexec_fn
+        )
         self.started.append(server)
         server.wait_ready()
         return server
@@ -383,6 +392,48 @@ def slowloris(servers: Servers) -> Outcome:
     return outcome
 
 
+def fd_limit(servers: Servers) -> Outcome:
+    """A 512-file limit and 600 idle connections: the cap holds, a real request is served."""
+    outcome = Outcome()
+
+    def low_file_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (512, 512))
+
+    server = servers.start("stubborn", "--keep-alive-timeout", "60", preexec_fn=low_file_limit)
+    address = _address(server)
+    idle: list[socket.socket] = []
+    refused = 0
+    try:
+        for _ in range(600):
+            try:
+                sock = socket.create_connection(address, timeout=10)
+                sock.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+                sock.recv(4096)
+                idle.append(sock)
+            except OSError:
+                refused += 1
+        started = time.monotonic()
+        response = httpx.post(
+            f"{server.url}/v2/models/stubborn/infer", json=v2_body(MODE="healthy"), timeout=10
+        )
+        latency_ms = (time.monotonic() - started) * 1000
+        served = parse_sse(response.content)[0][-1].event == "done"
+        open_fds = _proc_figures(server.process.pid)["fds"]
+    finally:
+        for sock in idle:
+            sock.close()
+    outcome.check(served, "a legitimate request was not served")
+    outcome.check(open_fds < 512, f"{open_fds} fds open at a 512 limit")
+    outcome.check("Traceback" not in server.output, "a traceback in the server's log")
+    outcome.figures = {
+        "connections": 600,
+        "server_fds": open_fds,
+        "infer_ms": round(latency_ms, 1),
+        "client_errors": refused,
+    }
+    return outcome
+
+
 def drop_and_resume(servers: Servers) -> Outcome:
     """100 drop-and-resume cycles over one stream: 0 events lost, 0 repeated."""
     outcome = Outcome()
@@ -556,6 +607,7 @@ SCENARIOS: dict[str, Callable[[Servers], Outcome]] = {
     "worker_crash": worker_crash,
     "over_capacity": over_capacity,
     "slowloris": slowloris,
+    "fd_limit": fd_limit,
     "drop_and_resume": drop_and_resume,
     "fuzz": fuzz,
 }

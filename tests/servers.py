@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,13 @@ URL_LINE = re.compile(r"on (http://[\d.]+:\d+)")
 class ServerProcess:
     """`python -m infer serve` on a free loopback port, its stderr collected line by line."""
 
-    def __init__(self, repo: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        repo: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+        preexec_fn: Callable[[], None] | None = None,
+    ) -> None:
         self.repo = repo
         command = [sys.executable, "-m", "infer", "serve", str(repo), "--port", "0", *args]
         self.process = subprocess.Popen(
@@ -31,6 +38,7 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             text=True,
             env={**os.environ, **(env or {})},
+            preexec_fn=preexec_fn,  # e.g. a lower file limit for the server alone
         )
         self.lines: list[str] = []
         self._seen = threading.Condition()
