@@ -304,7 +304,7 @@ def over_capacity(servers: Servers) -> Outcome:
     async def one(client: httpx.AsyncClient) -> tuple[int, str]:
         response = await client.post(
             f"{server.url}/v2/models/stubborn/infer",
-            json=v2_body(MODE="healthy", COUNT=20, DELAY=100),
+            json=v2_body(MODE="healthy", COUNT=30, DELAY=100),
         )
         if response.status_code == 200:
             return 200, parse_sse(response.content)[0][-1].event
