@@ -270,3 +270,19 @@ def test_a_hung_initialize_does_not_hold_up_shutdown(start_server: StartServer) 
     assert time.monotonic() - started < 1.5 + 3
     assert _process_gone(worker)
     assert "Traceback" not in server.output
+
+
+def test_idle_keep_alive_connections_are_closed_after_the_keep_alive_timeout(
+    start_server: StartServer,
+) -> None:
+    server = start_server("stubborn", "--keep-alive-timeout", "0.5")
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = b""
+        while not answer.endswith(b'{"live":true}'):
+            answer += sock.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        assert sock.recv(4096) == b""  # closed by the server
+        assert 0.3 < time.monotonic() - started < 5
