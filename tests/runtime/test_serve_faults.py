@@ -286,3 +286,22 @@ def test_idle_keep_alive_connections_are_closed_after_the_keep_alive_timeout(
         started = time.monotonic()
         assert sock.recv(4096) == b""  # closed by the server
         assert 0.3 < time.monotonic() - started < 5
+
+
+def test_a_non_streaming_request_in_flight_at_shutdown_gets_a_503(
+    start_server: StartServer,
+) -> None:
+    server = start_server("nan_model", env={"NAN_MODEL_SLEEP": "60"})
+    results: list[Any] = []
+    url = f"{server.url}/v2/models/nan/infer"
+    thread = _in_background(results, lambda: httpx.post(url, json=v2_body(prompt="hi"), timeout=30))
+    time.sleep(1.0)
+    started = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    thread.join(20)
+    assert results[0].status_code == 503
+    assert results[0].json()["error"]["code"] == "server_shutting_down"
+    assert "retry-after" in results[0].headers
+    assert server.process.wait(20) == -signal.SIGTERM
+    assert time.monotonic() - started < 10 + 3
+    assert "Traceback" not in server.output

@@ -11,11 +11,12 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from starlette.requests import ClientDisconnect, Request
+if TYPE_CHECKING:  # the worker imports this module too, and must not pay for starlette
+    from starlette.requests import Request
 
-from infer.runtime.config import ServeConfig
+    from infer.runtime.config import ServeConfig
 
 # An error body or a log line longer than this is cut, saying how much was left out.
 MAX_MESSAGE_CHARS = 8 * 1024
@@ -108,6 +109,8 @@ async def read_json_body(
 
 
 async def _collect(chunks: AsyncIterator[bytes], max_bytes: int) -> bytes:
+    from starlette.requests import ClientDisconnect
+
     body = bytearray()
     try:
         async for chunk in chunks:

@@ -1,4 +1,10 @@
-"""A non-streaming model whose answer holds NaN and infinities (strict JSON has neither)."""
+"""A non-streaming model whose answer holds NaN and infinities (strict JSON has neither).
+
+NAN_MODEL_SLEEP (seconds) makes every answer slow.
+"""
+
+import os
+import time
 
 
 class InferlessPythonModel:
@@ -6,6 +12,7 @@ class InferlessPythonModel:
         pass
 
     def infer(self, inputs):
+        time.sleep(float(os.environ.get("NAN_MODEL_SLEEP", "0")))
         return {"score": float("nan"), "bounds": [float("-inf"), 0.5, float("inf")]}
 
     def finalize(self):
