@@ -65,7 +65,7 @@ def test_shutdown_answers_every_running_and_queued_request_and_admits_nothing(
         _in_background(results, lambda: _post(server, MODE="healthy", COUNT=500, DELAY=20))
         for _ in range(6)
     ]
-    time.sleep(1.5)  # two run, four wait in line
+    time.sleep(2.5)  # two run, four wait in line
     started = time.monotonic()
     server.process.send_signal(signal.SIGTERM)
     for thread in threads:
