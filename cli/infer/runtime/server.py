@@ -34,11 +34,13 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
+def _shutting_down() -> Response:
+    return error_response(503, "server_shutting_down", "the server is shutting down", retry_after=2)
+
+
 def _unavailable(runtime: Runtime) -> Response | None:
     if runtime.shutting_down:
-        return error_response(
-            503, "server_shutting_down", "the server is shutting down", retry_after=2
-        )
+        return _shutting_down()
     state = runtime.supervisor.state
     if state.phase == "ready":
         return None
@@ -95,9 +97,7 @@ async def _infer(request: Request) -> Response:
     try:
         slot = await _take_slot(runtime)
     except SlotsClosedError:
-        return error_response(
-            503, "server_shutting_down", "the server is shutting down", retry_after=2
-        )
+        return _shutting_down()
     except QueueFullError:
         return error_response(
             503,
@@ -105,6 +105,9 @@ async def _infer(request: Request) -> Response:
             f"all {config.concurrency} slot(s) are busy and {config.queue_size} request(s) wait",
             retry_after=1,
         )
+    if runtime.shutting_down:  # the slot was handed over just before the signal
+        slot.release()
+        return _shutting_down()
     remaining = config.inference_time_s - (time.perf_counter() - started)
     if runtime.supervisor.state.streaming:
         return await _start_stream(runtime, inputs, slot, remaining)
