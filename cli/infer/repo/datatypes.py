@@ -6,35 +6,83 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-SCHEMA_DATATYPES = ("STRING", "INT", "FLOAT", "BOOLEAN")
-STREAMING_DATATYPES = ("INT", "STRING", "BOOLEAN")
+# The platform's input-schema reference: every datatype a non-streaming schema may declare.
+REFERENCE_DATATYPES = (
+    "STRING",
+    "BOOL",
+    *(f"INT{bits}" for bits in (8, 16, 32, 64)),
+    *(f"UINT{bits}" for bits in (8, 16, 32, 64)),
+    "FP16",
+    "FP32",
+    "FP64",
+    "BYTES",
+    "BF16",
+)
+# The streaming page's own names for the integer, string and boolean types.
+STREAMING_PAGE_DATATYPES = ("INT", "BOOLEAN")
+# Older docs and templates spell a float FLOAT; the platform still accepts it.
+LEGACY_DATATYPES = ("FLOAT",)
+SCHEMA_DATATYPES = (*REFERENCE_DATATYPES, *STREAMING_PAGE_DATATYPES, *LEGACY_DATATYPES)
 
-# v2 wire datatype -> schema datatype, as the platform's SDK sends them.
-WIRE_TO_SCHEMA = {
-    "BYTES": "STRING",
+# Every datatype name (schema or v2 wire) -> the kind of value it holds.
+_KINDS = {
     "STRING": "STRING",
+    "BYTES": "BYTES",
     "BOOL": "BOOLEAN",
     "BOOLEAN": "BOOLEAN",
+    "INT": "INT",
     **{f"INT{bits}": "INT" for bits in (8, 16, 32, 64)},
     **{f"UINT{bits}": "INT" for bits in (8, 16, 32, 64)},
-    "INT": "INT",
     "FP16": "FLOAT",
     "FP32": "FLOAT",
     "FP64": "FLOAT",
+    "BF16": "FLOAT",
     "FLOAT": "FLOAT",
 }
-SCHEMA_TO_WIRE = {"STRING": "BYTES", "INT": "INT64", "BOOLEAN": "BOOL", "FLOAT": "FP32"}
+# Streaming accepts integer, string and boolean inputs only (BYTES and floats are refused).
+STREAMING_KINDS = ("INT", "STRING", "BOOLEAN")
+STREAMING_DATATYPES = tuple(name for name in SCHEMA_DATATYPES if _KINDS[name] in STREAMING_KINDS)
+
+# Inclusive integer ranges of the sized integer types.
+_INT_RANGES = {
+    **{f"INT{bits}": (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) for bits in (8, 16, 32, 64)},
+    **{f"UINT{bits}": (0, 2**bits - 1) for bits in (8, 16, 32, 64)},
+}
+
+# v2 wire datatype -> the value kind, as the platform's SDK sends them (BYTES carries text).
+WIRE_TO_SCHEMA = {name: ("STRING" if kind == "BYTES" else kind) for name, kind in _KINDS.items()}
+SCHEMA_TO_WIRE = {
+    "STRING": "BYTES",
+    "INT": "INT64",
+    "BOOLEAN": "BOOL",
+    "FLOAT": "FP32",
+    **{name: name for name in REFERENCE_DATATYPES if name != "STRING"},
+}
+
+
+def datatype_kind(datatype: str) -> str | None:
+    """STRING, BYTES, INT, FLOAT or BOOLEAN for a known datatype name; None for an unknown one."""
+    return _KINDS.get(datatype.upper()) if isinstance(datatype, str) else None
+
+
+def same_kind(first: str, second: str) -> bool:
+    """Whether two datatype names carry the same values (BYTES and STRING both carry text)."""
+    return WIRE_TO_SCHEMA.get(first.upper()) == WIRE_TO_SCHEMA.get(second.upper()) is not None
 
 
 def value_matches(datatype: str, value: object) -> bool:
-    """Whether one scalar value is of the schema datatype (bools are not ints here)."""
-    if datatype == "STRING":
+    """Whether one scalar value is of the datatype (bools are not ints; sized ints in range)."""
+    kind = datatype_kind(datatype)
+    if kind in ("STRING", "BYTES"):
         return isinstance(value, str)
-    if datatype == "BOOLEAN":
+    if kind == "BOOLEAN":
         return isinstance(value, bool)
-    if datatype == "INT":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if datatype == "FLOAT":
+    if kind == "INT":
+        if not isinstance(value, int) or isinstance(value, bool):
+            return False
+        low, high = _INT_RANGES.get(datatype.upper(), (value, value))
+        return bool(low <= value <= high)
+    if kind == "FLOAT":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
     return False
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,19 @@ INFERLESS_FILE = "inferless.yaml"
 SAMPLE_INPUT_FILE = "input.json"
 REPO_MARKERS = (APP_FILE, SCHEMA_FILE, RUNTIME_CONFIG_FILE, INFERLESS_FILE)
 
+# Bounds on what a repo may make the reader do: a repo is untrusted input.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_SYNTAX_DEPTH = 400
+MAX_YAML_ALIASES = 100
+MAX_YAML_DEPTH = 100
+MAX_YAML_NODES = 100_000
+
+# ParseFailure kinds: why a file was not (fully) read.
+SYNTAX = "syntax"
+TOO_LARGE = "too_large"
+TOO_DEEP = "too_deep"
+NOT_READ = "not_read"
+
 
 @dataclass(frozen=True)
 class ParseFailure:
@@ -25,29 +40,118 @@ class ParseFailure:
     message: str
     line: int
     col: int
+    # SYNTAX (the text is wrong), TOO_LARGE, TOO_DEEP, or NOT_READ (not a regular file in the repo).
+    kind: str = SYNTAX
 
 
-def read_text(path: Path) -> str | ParseFailure:
-    """The file's text, or a failure for unreadable or non-UTF-8 files."""
+def present(path: Path) -> bool:
+    """Whether anything is at ``path``, a dangling link, a FIFO or a device included."""
+    return os.path.lexists(path)
+
+
+def refuse_to_read(path: Path, root: Path | None = None) -> ParseFailure | None:
+    """Why ``path`` must not be opened: a link out of ``root``, not a regular file, or too large.
+
+    ``root`` defaults to the file's folder (where every file of the repo contract lives).
+    Opening a FIFO blocks and a device never ends, so the file type is read with stat() first.
+    """
+    boundary = (root or path.parent).resolve()
     try:
-        return path.read_text(encoding="utf-8")
+        if path.is_symlink():
+            target = path.resolve()
+            if not target.is_relative_to(boundary):
+                return ParseFailure(
+                    f"{path.name} is a symbolic link to {target}, outside the repo; not read",
+                    1,
+                    1,
+                    NOT_READ,
+                )
+        info = path.stat()
+    except (OSError, RuntimeError) as error:  # RuntimeError: a symlink loop on Python 3.10-3.12
+        reason = getattr(error, "strerror", None) or str(error)
+        return ParseFailure(f"cannot read {path.name}: {reason}", 1, 1, NOT_READ)
+    if not stat.S_ISREG(info.st_mode):
+        kind = _file_kind(info.st_mode)
+        return ParseFailure(f"{path.name} is {kind}, not a regular file; not read", 1, 1, NOT_READ)
+    if info.st_size > MAX_FILE_BYTES:
+        return ParseFailure(
+            f"{path.name} is {info.st_size / 1_048_576:.1f} MB, over the "
+            f"{MAX_FILE_BYTES // 1_048_576} MB limit for checked files; not read",
+            1,
+            1,
+            TOO_LARGE,
+        )
+    return None
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def read_text(path: Path, root: Path | None = None) -> str | ParseFailure:
+    """The file's text, or a failure for unreadable, non-UTF-8, oversized or non-regular files."""
+    refused = refuse_to_read(path, root)
+    if refused is not None:
+        return refused
+    try:
+        with path.open("rb") as handle:
+            # Read one byte past the cap, in case the file grew after stat().
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        return ParseFailure(f"cannot read: {error.strerror}", 1, 1, NOT_READ)
+    if len(data) > MAX_FILE_BYTES:
+        return ParseFailure(f"{path.name} grew past the size limit while read", 1, 1, TOO_LARGE)
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         return ParseFailure(f"not UTF-8 text ({error.reason} at byte {error.start})", 1, 1)
-    except OSError as error:
-        return ParseFailure(f"cannot read: {error.strerror}", 1, 1)
 
 
-def parse_python(path: Path) -> ast.Module | ParseFailure:
+def parse_python(path: Path, root: Path | None = None) -> ast.Module | ParseFailure:
     """The module's syntax tree; the code is parsed, never imported or run."""
-    text = read_text(path)
+    text = read_text(path, root)
     if isinstance(text, ParseFailure):
         return text
     try:
-        return ast.parse(text, filename=str(path))
+        tree = ast.parse(text, filename=str(path))
     except SyntaxError as error:
         return ParseFailure(f"syntax error: {error.msg}", error.lineno or 1, error.offset or 1)
     except ValueError as error:  # e.g. null bytes in the source
         return ParseFailure(f"cannot parse: {error}", 1, 1)
+    except (RecursionError, MemoryError):
+        return _too_deep(path.name)
+    deep = _deeper_than(tree, MAX_SYNTAX_DEPTH)
+    if deep is not None:
+        return _too_deep(path.name, getattr(deep, "lineno", 1), getattr(deep, "col_offset", 0) + 1)
+    return tree
+
+
+def _too_deep(name: str, line: int = 1, col: int = 1) -> ParseFailure:
+    return ParseFailure(
+        f"{name} nests expressions too deeply to check (over {MAX_SYNTAX_DEPTH} levels)",
+        line,
+        col,
+        TOO_DEEP,
+    )
+
+
+def _deeper_than(tree: ast.AST, limit: int) -> ast.AST | None:
+    """The first node nested deeper than ``limit`` (iteratively: the tree may be huge)."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return node
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return None
 
 
 @dataclass(frozen=True)
@@ -89,14 +193,23 @@ def _entry(node: yaml.Node | None, key: str) -> tuple[yaml.Node, yaml.Node] | No
     return None
 
 
-def parse_yaml(path: Path) -> YamlDocument | ParseFailure:
+def parse_yaml(path: Path, root: Path | None = None) -> YamlDocument | ParseFailure:
     """The YAML file's data and node tree; only the safe loader is ever used."""
-    text = read_text(path)
+    text = read_text(path, root)
     if isinstance(text, ParseFailure):
         return text
     try:
-        root: yaml.Node | None = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        unbounded = _yaml_beyond_bounds(text)
+        if unbounded is not None:
+            return unbounded
+        loader = yaml.SafeLoader(text)
+        try:
+            node: yaml.Node | None = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except (RecursionError, MemoryError):
+        return ParseFailure(f"{path.name} nests too deeply to check", 1, 1, TOO_DEEP)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -105,18 +218,53 @@ def parse_yaml(path: Path) -> YamlDocument | ParseFailure:
         return ParseFailure(f"YAML error: {problem}{context}", line, col)
     except yaml.YAMLError as error:
         return ParseFailure(f"YAML error: {error}", 1, 1)
-    return YamlDocument(data, root)
+    return YamlDocument(data, node)
 
 
-def parse_json(path: Path) -> Any | ParseFailure:
+def _yaml_beyond_bounds(text: str) -> ParseFailure | None:
+    """A failure when the YAML has too many aliases, nodes or levels to expand safely.
+
+    Checked on the event stream, before any node is built: a few hundred aliases can expand
+    to gigabytes (the "billion laughs"), and deep nesting exhausts the recursive composer.
+    """
+    aliases = nodes = depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        mark = event.start_mark
+        where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_YAML_ALIASES:
+                return ParseFailure(
+                    f"over {MAX_YAML_ALIASES} YAML aliases (*name); not expanded",
+                    *where,
+                    TOO_LARGE,
+                )
+        if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent, yaml.AliasEvent)):
+            nodes += 1
+            if nodes > MAX_YAML_NODES:
+                return ParseFailure(f"over {MAX_YAML_NODES} YAML values", *where, TOO_LARGE)
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                return ParseFailure(
+                    f"YAML nested over {MAX_YAML_DEPTH} levels deep", *where, TOO_DEEP
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
+def parse_json(path: Path, root: Path | None = None) -> Any | ParseFailure:
     """The JSON file's data, or where it stops being JSON."""
-    text = read_text(path)
+    text = read_text(path, root)
     if isinstance(text, ParseFailure):
         return text
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         return ParseFailure(f"JSON error: {error.msg}", error.lineno, error.colno)
+    except (RecursionError, MemoryError):
+        return ParseFailure(f"{path.name} nests too deeply to check", 1, 1, TOO_DEEP)
 
 
 def inferless_class(tree: ast.Module, role: str) -> ast.ClassDef | None:
@@ -132,4 +280,4 @@ def inferless_class(tree: ast.Module, role: str) -> ast.ClassDef | None:
 
 def is_model_repo(folder: Path) -> bool:
     """Whether the folder holds at least one file of the model repo contract."""
-    return folder.is_dir() and any((folder / name).is_file() for name in REPO_MARKERS)
+    return folder.is_dir() and any(present(folder / name) for name in REPO_MARKERS)

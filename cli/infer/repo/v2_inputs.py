@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from infer.repo.datatypes import WIRE_TO_SCHEMA, InputSpec, describe, value_matches
+from infer.repo.datatypes import InputSpec, describe, same_kind, value_matches
 from infer.repo.suggest import did_you_mean
 
 
@@ -70,7 +70,7 @@ def _check_entry(
     if not isinstance(data, list):
         return None, InputProblem(name, f"input {name!r}: 'data' must be a list", index)
     wire = entry.get("datatype")
-    if wire is not None and WIRE_TO_SCHEMA.get(str(wire).upper()) != spec.datatype:
+    if wire is not None and not same_kind(str(wire), spec.datatype):
         return None, InputProblem(
             name,
             f"input {name!r}: datatype {wire!r} does not match the schema's {spec.datatype}",

@@ -27,6 +27,18 @@ class HandlerCall:
     in_finally: bool
 
 
+def app_streams(tree: ast.Module) -> bool:
+    """Whether app.py looks streaming: infer() takes a stream handler, or events are sent."""
+    model = _model_class(tree)
+    if model is not None:
+        for node in model.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "infer":
+                positional = [*node.args.posonlyargs, *node.args.args]
+                if len(positional) >= 3:
+                    return True
+    return any(call.method == SEND for call in _handler_calls(tree))
+
+
 def check_app(tree: ast.Module, streaming: bool | None) -> list[Finding]:
     """Every INF3xx rule on a parsed app.py."""
     model = _model_class(tree)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infer.repo.sources import INFERLESS_FILE, ParseFailure, parse_yaml
+from infer.repo.sources import INFERLESS_FILE, ParseFailure, parse_yaml, present
 from infer.repo.suggest import did_you_mean
 from infer.scaffold.render import MODEL_NAME_PATTERN
 from infer.validate.findings import Finding
 from infer.validate.rules import rule
+from infer.validate.unreadable import failure_finding
 
 PATH = INFERLESS_FILE
 REQUIRED_KEYS = ("name", "configuration")
@@ -39,23 +40,32 @@ def inference_time_seconds(value: object) -> float | None:
     return seconds if seconds > 0 else None
 
 
+def minimal_inferless_yaml(repo: Path) -> str:
+    """The smallest inferless.yaml this validator accepts, named after the repo's folder."""
+    name = repo.resolve().name
+    if not MODEL_NAME_PATTERN.match(name):
+        name = "my-model"
+    return f'name: {name}\nconfiguration:\n  inference_time: "180"\n'
+
+
 def check_inferless_yaml(repo: Path) -> list[Finding]:
     """Check inferless.yaml: present, parses, has its keys, and its numbers and files are real."""
     path = repo / INFERLESS_FILE
-    if not path.is_file():
+    if not present(path):
         return [
             rule("INF401").at(
                 PATH,
                 1,
                 1,
-                "inferless.yaml is missing: the platform's CLI needs it to deploy",
-                f"run `infer init {repo.resolve().name} --force` in the parent folder, "
-                "or write one with name: and configuration:",
+                "inferless.yaml is missing: it is needed only to deploy with the platform's CLI "
+                "(repos imported through the console or Git work without it)",
+                "to deploy with the platform's CLI, create inferless.yaml holding:\n"
+                + minimal_inferless_yaml(repo),
             )
         ]
     document = parse_yaml(path)
     if isinstance(document, ParseFailure):
-        return [rule("INF400").at(PATH, document.line, document.col, document.message)]
+        return [failure_finding(document, PATH, "INF400")]
     data = document.data if isinstance(document.data, dict) else {}
     findings = []
     for key in REQUIRED_KEYS:

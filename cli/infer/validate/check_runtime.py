@@ -6,10 +6,17 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from infer.repo.sources import RUNTIME_CONFIG_FILE, ParseFailure, YamlDocument, parse_yaml
+from infer.repo.sources import (
+    RUNTIME_CONFIG_FILE,
+    ParseFailure,
+    YamlDocument,
+    parse_yaml,
+    present,
+)
 from infer.repo.suggest import did_you_mean
 from infer.validate.findings import Finding
 from infer.validate.rules import rule
+from infer.validate.unreadable import failure_finding
 
 STREAMING_CUDA = "12.4.1"
 TOP_KEYS = ("build",)
@@ -20,7 +27,7 @@ PATH = RUNTIME_CONFIG_FILE
 def check_runtime_config(repo: Path, streaming: bool | None) -> list[Finding]:
     """Check the runtime config; ``streaming`` tightens the CUDA rule."""
     path = repo / RUNTIME_CONFIG_FILE
-    if not path.is_file():
+    if not present(path):
         if not streaming:
             return []
         return [
@@ -34,7 +41,7 @@ def check_runtime_config(repo: Path, streaming: bool | None) -> list[Finding]:
         ]
     document = parse_yaml(path)
     if isinstance(document, ParseFailure):
-        return [rule("INF200").at(PATH, document.line, document.col, document.message)]
+        return [failure_finding(document, PATH, "INF200")]
     findings: list[Finding] = []
     data = document.data
     build = data.get("build") if isinstance(data, dict) else None

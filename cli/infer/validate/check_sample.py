@@ -6,10 +6,11 @@ import re
 from pathlib import Path
 
 from infer.repo.datatypes import InputSpec
-from infer.repo.sources import SAMPLE_INPUT_FILE, ParseFailure, parse_json, read_text
+from infer.repo.sources import SAMPLE_INPUT_FILE, ParseFailure, parse_json, present, read_text
 from infer.repo.v2_inputs import parse_v2_inputs
 from infer.validate.findings import Finding
 from infer.validate.rules import rule
+from infer.validate.unreadable import failure_finding
 
 PATH = SAMPLE_INPUT_FILE
 
@@ -17,11 +18,11 @@ PATH = SAMPLE_INPUT_FILE
 def check_sample_input(repo: Path, specs: list[InputSpec] | None) -> list[Finding]:
     """Check input.json (when present) against the schema (when it could be read)."""
     path = repo / SAMPLE_INPUT_FILE
-    if not path.is_file():
+    if not present(path):
         return []
     data = parse_json(path)
     if isinstance(data, ParseFailure):
-        return [rule("INF500").at(PATH, data.line, data.col, data.message)]
+        return [failure_finding(data, PATH, "INF500")]
     if not isinstance(data, dict) or not isinstance(data.get("inputs"), list):
         return [
             rule("INF501").at(

@@ -7,23 +7,38 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infer.repo.datatypes import (
+    REFERENCE_DATATYPES,
     SCHEMA_DATATYPES,
-    STREAMING_DATATYPES,
-    WIRE_TO_SCHEMA,
+    STREAMING_KINDS,
     InputSpec,
+    datatype_kind,
     describe,
     value_matches,
 )
-from infer.repo.sources import SCHEMA_FILE, ParseFailure, inferless_class, parse_python
+from infer.repo.sources import SCHEMA_FILE, ParseFailure, inferless_class, parse_python, present
 from infer.repo.suggest import did_you_mean
+from infer.validate.check_app import app_streams
+from infer.validate.check_flags import (
+    check_misspelt_flags,
+    check_openai_flag,
+    module_assignment,
+    streaming_flag,
+)
 from infer.validate.findings import Finding
 from infer.validate.rules import rule
+from infer.validate.unreadable import failure_finding
 
 ENTRY_KEYS = ("datatype", "required", "shape", "example")
 STREAMING_HINT = (
     "pass objects and lists as one STRING holding json.dumps(...) and parse it in infer()"
 )
-PYDANTIC_TYPES = {"str": "STRING", "int": "INT", "float": "FLOAT", "bool": "BOOLEAN"}
+PYDANTIC_TYPES = {
+    "str": "STRING",
+    "int": "INT",
+    "float": "FLOAT",
+    "bool": "BOOLEAN",
+    "bytes": "BYTES",
+}
 
 
 @dataclass
@@ -37,39 +52,26 @@ class SchemaFacts:
     findings: list[Finding] = field(default_factory=list)
 
 
-def module_assignment(tree: ast.Module, name: str) -> ast.expr | None:
-    """The value last assigned to ``name`` at module level, if any."""
-    found: ast.expr | None = None
-    for node in tree.body:
-        if isinstance(node, ast.Assign):
-            if any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-                found = node.value
-        elif (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and node.target.id == name
-        ):
-            found = node.value
-    return found
-
-
 def check_schema(repo: Path, app_tree: ast.Module | None) -> SchemaFacts:
     """Check the input schema wherever it lives; returns what was learnt and found."""
     schema_path = repo / SCHEMA_FILE
     facts = SchemaFacts()
     request_class = inferless_class(app_tree, "request") if app_tree else None
-    if schema_path.is_file():
+    streams = app_tree is not None and app_streams(app_tree)
+    if present(schema_path):
         tree = parse_python(schema_path)
         facts.source = SCHEMA_FILE
         if isinstance(tree, ParseFailure):
-            facts.findings.append(rule("INF100").at(SCHEMA_FILE, tree.line, tree.col, tree.message))
+            facts.findings.append(failure_finding(tree, SCHEMA_FILE, "INF100"))
             facts.streaming = None
             return facts
-        facts.streaming = _streaming_flag(tree, SCHEMA_FILE, facts.findings, app_tree)
+        facts.streaming = streaming_flag(tree, SCHEMA_FILE, facts.findings, app_tree, streams)
+        facts.findings += check_openai_flag(tree, SCHEMA_FILE)
+        facts.findings += check_misspelt_flags(tree, SCHEMA_FILE)
         facts.specs = _literal_schema(tree, facts)
     elif request_class is not None and app_tree is not None:
         facts.source = "app.py"
-        facts.streaming = _streaming_flag(app_tree, "app.py", facts.findings, None)
+        facts.streaming = streaming_flag(app_tree, "app.py", facts.findings, None, streams)
         facts.specs = _pydantic_schema(request_class, facts)
     else:
         facts.findings.append(
@@ -84,42 +86,11 @@ def check_schema(repo: Path, app_tree: ast.Module | None) -> SchemaFacts:
             )
         )
         if app_tree is not None:
-            facts.streaming = _streaming_flag(app_tree, "app.py", [], None)
+            facts.streaming = streaming_flag(app_tree, "app.py", [], None, streams)
+    if app_tree is not None:
+        facts.findings += check_openai_flag(app_tree, "app.py")
+        facts.findings += check_misspelt_flags(app_tree, "app.py")
     return facts
-
-
-def _streaming_flag(
-    tree: ast.Module, path: str, findings: list[Finding], fallback: ast.Module | None
-) -> bool | None:
-    """The literal flag; None (mode unknown) when it is missing or not a literal."""
-    value = module_assignment(tree, "IS_STREAMING_OUTPUT")
-    value_path = path
-    if value is None and fallback is not None:
-        value = module_assignment(fallback, "IS_STREAMING_OUTPUT")
-        value_path = "app.py"
-    if value is None:
-        findings.append(
-            rule("INF111").at(
-                path,
-                1,
-                1,
-                "IS_STREAMING_OUTPUT is not set: the platform treats the model as non-streaming",
-                "add IS_STREAMING_OUTPUT = True (streaming) or False next to INPUT_SCHEMA",
-            )
-        )
-        return None
-    if isinstance(value, ast.Constant) and isinstance(value.value, bool):
-        return value.value
-    findings.append(
-        rule("INF110").at(
-            value_path,
-            value.lineno,
-            value.col_offset + 1,
-            f"IS_STREAMING_OUTPUT is `{ast.unparse(value)}`, not the literal True or False",
-            "the platform reads this flag without running your code: write True or False",
-        )
-    )
-    return None
 
 
 def _literal_schema(tree: ast.Module, facts: SchemaFacts) -> list[InputSpec] | None:
@@ -222,27 +193,17 @@ def _entry_spec(
     datatype = values.get("datatype")
     if "datatype" in values and datatype not in SCHEMA_DATATYPES:
         ok = False
-        suggestion = WIRE_TO_SCHEMA.get(str(datatype).upper())
-        hint = f" (did you mean {suggestion!r}?)" if suggestion else ""
-        if not hint:
-            hint = did_you_mean(str(datatype), SCHEMA_DATATYPES)
         out.append(
             rule("INF104").at(
                 SCHEMA_FILE,
                 *positions["datatype"],
-                f"{where} has datatype {datatype!r}, unknown to the platform{hint}",
-                f"use one of {', '.join(SCHEMA_DATATYPES)}",
+                f"{where} has datatype {datatype!r}, unknown to the platform"
+                f"{did_you_mean(str(datatype), SCHEMA_DATATYPES)}",
+                f"use one of {', '.join(REFERENCE_DATATYPES)}",
             )
         )
-    elif facts.streaming and datatype is not None and datatype not in STREAMING_DATATYPES:
-        out.append(
-            rule("INF105").at(
-                SCHEMA_FILE,
-                *positions["datatype"],
-                f"{where} is {datatype}, but streaming inputs must be INT, STRING or BOOLEAN",
-                STREAMING_HINT,
-            )
-        )
+    elif facts.streaming and isinstance(datatype, str):
+        _check_streaming_datatype(name, datatype, positions["datatype"], out)
     required = values.get("required")
     if "required" in values and not isinstance(required, bool):
         ok = False
@@ -255,17 +216,14 @@ def _entry_spec(
             )
         )
     shape = values.get("shape")
-    if "shape" in values and not (
-        isinstance(shape, list)
-        and all(isinstance(dim, int) and not isinstance(dim, bool) for dim in shape)
-    ):
+    if "shape" in values and not valid_shape(shape):
         ok = False
         out.append(
             rule("INF108").at(
                 SCHEMA_FILE,
                 *positions["shape"],
-                f"{where}['shape'] is {shape!r}, not a list of integers",
-                "e.g. [1] for one value, [-1] for any number of values",
+                f"{where}['shape'] is {shape!r}, not a list of positive integers or [-1]",
+                "e.g. [1] for one value, [3] for three, [-1] for any number of values",
             )
         )
     elif facts.streaming and isinstance(shape, list) and shape != [1]:
@@ -285,6 +243,44 @@ def _entry_spec(
     if "example" in values:
         _check_example(spec, example, positions["example"], out)
     return spec
+
+
+def valid_shape(shape: object) -> bool:
+    """A shape the reference allows: positive integers (one or more dimensions), or [-1]."""
+    if shape == [-1]:
+        return True
+    return (
+        isinstance(shape, list)
+        and bool(shape)
+        and all(isinstance(dim, int) and not isinstance(dim, bool) and dim > 0 for dim in shape)
+    )
+
+
+def _check_streaming_datatype(
+    name: str, datatype: str, at: tuple[int, int], out: list[Finding]
+) -> None:
+    kind = datatype_kind(datatype)
+    if kind in STREAMING_KINDS:
+        return
+    if kind == "BYTES":
+        hint = (
+            'declare it as "datatype": "STRING" (the example as a string too); send binary data '
+            "base64-encoded and decode it in infer()"
+        )
+    else:
+        hint = (
+            'declare it as "datatype": "STRING" with a string example such as ["0.7"], and '
+            f"convert it in infer(): float(inputs[{name!r}])"
+        )
+    out.append(
+        rule("INF105").at(
+            SCHEMA_FILE,
+            *at,
+            f"INPUT_SCHEMA[{name!r}] is {datatype}, but streaming inputs must be an integer type, "
+            "STRING or BOOL",
+            hint,
+        )
+    )
 
 
 def _as_tuple(value: object) -> tuple[object, ...]:
@@ -337,15 +333,20 @@ def _pydantic_schema(cls: ast.ClassDef, facts: SchemaFacts) -> list[InputSpec]:
                 )
             )
             continue
-        if facts.streaming and (datatype not in STREAMING_DATATYPES or is_list):
+        if facts.streaming and (datatype_kind(datatype) not in STREAMING_KINDS or is_list):
             code = "INF106" if is_list else "INF105"
+            hint = (
+                STREAMING_HINT
+                if is_list
+                else f"declare it as str and convert it in infer(): float(request.{name})"
+            )
             facts.findings.append(
                 rule(code).at(
                     "app.py",
                     *at,
                     f"field {name!r} of {cls.name} is {ast.unparse(node.annotation)}, but "
                     "streaming inputs must be single str, int or bool values",
-                    STREAMING_HINT,
+                    hint,
                 )
             )
         shape = (-1,) if is_list else (1,)

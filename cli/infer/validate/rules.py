@@ -1,7 +1,9 @@
 """Every rule `infer validate` knows, with its stable code, severity and one-line summary.
 
-Codes are grouped by file: INF1xx input schema, INF2xx runtime config, INF3xx app.py,
-INF4xx inferless.yaml, INF5xx sample input. A code never changes meaning once released.
+Codes are grouped by file: INF0xx any file (too large, too deep, not a regular file),
+INF1xx input schema, INF2xx runtime config, INF3xx app.py, INF4xx inferless.yaml, INF5xx sample
+input. A code never changes meaning once released. `infer validate --explain CODE` prints the
+rationale, an example and the fix from ``infer.validate.explanations``.
 """
 
 from __future__ import annotations
@@ -23,24 +25,38 @@ class Rule:
     summary: str
 
     def at(self, path: str, line: int, col: int, message: str, hint: str = "") -> Finding:
-        """A finding of this rule at a place."""
-        return Finding(self.code, self.severity, path, line, col, message, hint)
+        """A finding of this rule at a place; texts are capped (they may quote a hostile repo)."""
+        return Finding(
+            self.code, self.severity, path, line, col, _capped(message), _capped(hint, 1000)
+        )
+
+
+# A message quotes values from the repo; a hostile one must not print megabytes.
+MAX_MESSAGE_CHARS = 300
+
+
+def _capped(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 _RULES = [
+    Rule("INF001", E, "a file is too large to check: over 5 MB, or too many YAML aliases"),
+    Rule("INF002", E, "a file nests too deeply to check (expressions, YAML or JSON)"),
+    Rule("INF003", E, "a file is a link out of the repo, a FIFO or a device, so it was not read"),
     Rule("INF100", E, "input_schema.py has a Python syntax error"),
     Rule("INF101", E, "no input schema: INPUT_SCHEMA (or a pydantic @inferless.request class)"),
     Rule("INF102", E, "INPUT_SCHEMA is not a literal dict of dicts"),
     Rule("INF103", E, "a schema entry lacks datatype, required, shape or example"),
     Rule("INF104", E, "a schema datatype the platform does not know"),
-    Rule("INF105", E, "streaming inputs must be INT, STRING or BOOLEAN"),
+    Rule("INF105", E, "streaming inputs must be integer, STRING or BOOL (no floats or BYTES)"),
     Rule("INF106", E, "streaming inputs must have shape [1]"),
     Rule("INF107", E, "`required` must be True or False"),
-    Rule("INF108", E, "`shape` must be a list of integers"),
+    Rule("INF108", E, "`shape` must be a list of positive integers, or [-1]"),
     Rule("INF109", E, "an example does not match its datatype or shape"),
-    Rule("INF110", E, "IS_STREAMING_OUTPUT must be the literal True or False"),
-    Rule("INF111", W, "IS_STREAMING_OUTPUT is not set, so the model is not streamed"),
+    Rule("INF110", E, "IS_STREAMING_OUTPUT or OPENAI_CLIENT_COMPATIBLITY is not a literal bool"),
+    Rule("INF111", W, "infer() streams but IS_STREAMING_OUTPUT is not set"),
     Rule("INF112", W, "a schema entry has a key the platform ignores"),
+    Rule("INF113", W, "a flag the platform reads is misspelt, so the platform never sees it"),
     Rule("INF200", E, "inferless-runtime-config.yaml is not valid YAML"),
     Rule("INF201", E, "streaming needs inferless-runtime-config.yaml (for cuda_version 12.4.1)"),
     Rule("INF202", E, "the runtime config needs a `build` mapping"),
@@ -64,8 +80,12 @@ _RULES = [
     Rule("INF310", E, "streamed events do not all have the same keys"),
     Rule("INF311", W, "infer() streams but IS_STREAMING_OUTPUT is not True"),
     Rule("INF312", E, "send_streamed_output is given something that is not a dict"),
+    Rule("INF313", E, "an import that no python_packages entry installs"),
+    Rule("INF314", E, "infer() reads an input the schema does not declare"),
+    Rule("INF315", W, "a required input is never read by infer()"),
+    Rule("INF316", W, "a quantized loader is given a model id that is not a quantized checkpoint"),
     Rule("INF400", E, "inferless.yaml is not valid YAML"),
-    Rule("INF401", E, "inferless.yaml is missing"),
+    Rule("INF401", W, "inferless.yaml is missing (needed only to deploy with the platform's CLI)"),
     Rule("INF402", E, "inferless.yaml lacks a required key"),
     Rule("INF403", E, "configuration.inference_time must be a positive number of seconds"),
     Rule("INF404", E, "a file named under `optional` does not exist"),

@@ -1,6 +1,6 @@
 INPUT_SCHEMA = {
     "TEXT": {
-        "datatype": "BYTES",
+        "datatype": "STRNG",
         "required": True,
         "shape": [1],
         "example": ["How to make an omelette"],

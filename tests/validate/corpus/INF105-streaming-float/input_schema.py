@@ -6,7 +6,7 @@ INPUT_SCHEMA = {
         "example": ["How to make an omelette"],
     },
     "MAX_WORDS": {
-        "datatype": "FLOAT",
+        "datatype": "FP32",
         "required": False,
         "shape": [1],
         "example": [0.5],

@@ -1,0 +1,17 @@
+INPUT_SCHEMA = {
+    "TEXT": {
+        "datatype": "STRING",
+        "required": True,
+        "shape": [1],
+        "example": ["How to make an omelette"],
+    },
+    "MAX_WORDS": {
+        "datatype": "INT",
+        "required": False,
+        "shape": [1],
+        "example": [20],
+    },
+}
+
+IS_STREAMING_OUTPUT = True
+OPENAI_CLIENT_COMPATIBILITY = True
