@@ -22,6 +22,7 @@ class OutputFormat(str, Enum):
     text = "text"
     json = "json"
     github = "github"
+    sarif = "sarif"
 
 
 def _codes(values: list[str] | None) -> list[str]:
@@ -29,9 +30,12 @@ def _codes(values: list[str] | None) -> list[str]:
 
 
 def validate(
-    path: Annotated[Path, typer.Argument(help="The model repo to check.")] = Path("."),
+    path: Annotated[Path, typer.Argument(help="The model repo to check, or a file in it.")] = Path(
+        "."
+    ),
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="text, json or github annotations.")
+        OutputFormat,
+        typer.Option("--format", "-f", help="text, json, github annotations or sarif (2.1.0)."),
     ] = OutputFormat.text,
     select: Annotated[
         Optional[list[str]],  # noqa: UP045 - Typer needs Optional on Python 3.10
@@ -44,10 +48,15 @@ def validate(
     list_rules: Annotated[
         bool, typer.Option("--list-rules", help="Print every rule and exit.")
     ] = False,
+    explain_code: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--explain", help="Print a rule's rationale, an example and the fix."),
+    ] = None,
 ) -> None:
     """Find every mistake that would break a deploy, without running any of the repo's code.
 
     Exit codes: 0 clean (warnings allowed), 1 errors found, 2 not a model repo.
+    Silence one line with a comment on it: # infer: ignore[INF308] (or # infer: ignore).
 
     [bold]Example:[/] infer validate my-model --format github --ignore INF208
     """
@@ -55,7 +64,11 @@ def validate(
     if list_rules:
         _print_rules(console)
         return
-    from infer.validate.engine import check_rule_codes, validate_repo
+    if explain_code is not None:
+        with user_errors():
+            _print_explanation(console, explain_code)
+        return
+    from infer.validate.engine import check_rule_codes, find_repo, validate_repo
 
     with user_errors():
         unknown = check_rule_codes(_codes(select) + _codes(ignore))
@@ -64,7 +77,7 @@ def validate(
                 f"unknown rule code(s): {', '.join(unknown)}",
                 hint="see `infer validate --list-rules`",
             )
-        report = validate_repo(path, _codes(select), _codes(ignore))
+        report = validate_repo(find_repo(path), _codes(select), _codes(ignore))
     if output_format is OutputFormat.json:
         from infer.validate.formats import to_json
 
@@ -75,6 +88,10 @@ def validate(
         text = to_github(report)
         if text:
             typer.echo(text)
+    elif output_format is OutputFormat.sarif:
+        from infer.validate.formats import to_sarif
+
+        typer.echo(to_sarif(report))
     else:
         _print_text(console, report)
     raise typer.Exit(1 if report.errors else 0)
@@ -93,6 +110,25 @@ def _print_rules(console: Console) -> None:
     console.print(table)
 
 
+def _print_explanation(console: Console, code: str) -> None:
+    from infer.validate.explanations import explain
+    from infer.validate.rules import RULES
+
+    rule = RULES.get(code.strip().upper())
+    explanation = explain(code.strip())
+    if rule is None or explanation is None:
+        raise UsageError(f"unknown rule code {code!r}", hint="see `infer validate --list-rules`")
+    console.print(f"[bold]{rule.code}[/] ({rule.severity.value}): {escape(rule.summary)}\n")
+    console.print(f"[bold]Why[/]\n  {escape(explanation.why)}\n")
+    console.print("[bold]Example[/]\n" + _indented(explanation.example) + "\n")
+    console.print("[bold]Fix[/]\n" + _indented(explanation.fix) + "\n")
+    console.print(f"Silence one line with: # infer: ignore[{rule.code}]")
+
+
+def _indented(text: str, prefix: str = "  ") -> str:
+    return "\n".join(prefix + escape(line) for line in text.splitlines())
+
+
 def _print_text(console: Console, report: object) -> None:
     from infer.validate.engine import Report
 
@@ -107,9 +143,13 @@ def _print_text(console: Console, report: object) -> None:
                 f"[{colour}]{finding.severity.value}[/]  {escape(finding.message)}"
             )
             if finding.hint:
-                console.print(f"      [dim]hint: {escape(finding.hint)}[/]")
+                first, *rest = finding.hint.splitlines()
+                console.print(f"      [dim]hint: {escape(first)}[/]")
+                for line in rest:
+                    console.print(f"[dim]{_indented(line, ' ' * 12)}[/]")
         console.print()
-    summary = f"{report.errors} error(s), {report.warnings} warning(s) in {report.repo}"
+    suppressed = f", {report.suppressed} suppressed" if report.suppressed else ""
+    summary = f"{report.errors} error(s), {report.warnings} warning(s){suppressed} in {report.repo}"
     if report.errors:
         console.print(f"[bold red]✗[/] {escape(summary)}")
     elif report.warnings:

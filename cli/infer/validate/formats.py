@@ -1,13 +1,18 @@
-"""Machine-readable renderings of a report: JSON (stable schema) and GitHub annotations."""
+"""Machine-readable renderings of a report: JSON (stable schema), GitHub annotations, SARIF."""
 
 from __future__ import annotations
 
 import json
 
+from infer import __version__
 from infer.validate.engine import Report
+from infer.validate.explanations import explain
 from infer.validate.findings import Severity
+from infer.validate.rules import RULES
 
 JSON_SCHEMA_VERSION = 1
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def to_json(report: Report) -> str:
@@ -16,7 +21,11 @@ def to_json(report: Report) -> str:
         "version": JSON_SCHEMA_VERSION,
         "repo": str(report.repo),
         "streaming": report.streaming,
-        "summary": {"errors": report.errors, "warnings": report.warnings},
+        "summary": {
+            "errors": report.errors,
+            "warnings": report.warnings,
+            "suppressed": report.suppressed,
+        },
         "findings": [finding.to_json() for finding in report.findings],
     }
     return json.dumps(document, indent=2)
@@ -47,3 +56,62 @@ def _data(text: str) -> str:
 
 def _property(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def to_sarif(report: Report) -> str:
+    """The report as a SARIF 2.1.0 log, for code scanning (GitHub, GitLab, IDEs)."""
+    used = sorted({finding.code for finding in report.findings})
+    index = {code: position for position, code in enumerate(used)}
+    results = [
+        {
+            "ruleId": finding.code,
+            "ruleIndex": index[finding.code],
+            "level": finding.severity.value,
+            "message": {
+                "text": finding.message + (f" (hint: {finding.hint})" if finding.hint else "")
+            },
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": (report.repo / finding.path).as_posix()},
+                        "region": {"startLine": finding.line, "startColumn": finding.col},
+                    }
+                }
+            ],
+        }
+        for finding in report.findings
+    ]
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "infer",
+                        "version": __version__,
+                        "informationUri": "https://pypi.org/project/infer-cli/",
+                        "rules": [_sarif_rule(code) for code in used],
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2)
+
+
+def _sarif_rule(code: str) -> dict[str, object]:
+    rule = RULES[code]
+    entry: dict[str, object] = {
+        "id": code,
+        "shortDescription": {"text": rule.summary},
+        "defaultConfiguration": {"level": rule.severity.value},
+    }
+    explanation = explain(code)
+    if explanation is not None:
+        entry["fullDescription"] = {"text": explanation.why}
+        entry["help"] = {
+            "text": f"{explanation.why}\nExample: {explanation.example}\nFix: {explanation.fix}"
+        }
+    return entry
