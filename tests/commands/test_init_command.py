@@ -186,3 +186,104 @@ def test_wheel_ships_the_templates_and_init_works_from_it(tmp_path: Path) -> Non
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "from-wheel" / "input_schema.py").is_file()
+
+
+def test_init_force_lists_differing_files_and_replaces_nothing_without_overwrite(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    target = tmp_path / "mine"
+    assert runner.invoke(app, ["init", str(target), "--no-input", "-t", "basic"]).exit_code == 0
+    (target / "app.py").write_text("my work\n")
+    (target / "input.json").write_text("{}\n")
+    result = runner.invoke(app, ["init", str(target), "--no-input", "-t", "basic", "--force"])
+    assert result.exit_code == 2
+    assert (
+        "error: --force would replace 2 file(s) whose content differs from the template: "
+        "app.py, input.json; nothing was written"
+    ) in result.output
+    assert "pass --overwrite as well" in result.output
+    assert (target / "app.py").read_text() == "my work\n"
+    assert (target / "input.json").read_text() == "{}\n"
+
+
+def test_init_force_adds_missing_files_and_keeps_identical_ones(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    target = tmp_path / "mine"
+    assert runner.invoke(app, ["init", str(target), "--no-input", "-t", "basic"]).exit_code == 0
+    (target / "README.md").unlink()
+    result = runner.invoke(app, ["init", str(target), "--no-input", "-t", "basic", "--force"])
+    assert result.exit_code == 0, result.output
+    assert "  README.md  (created)" in result.output
+    assert "  app.py  (unchanged)" in result.output
+    assert (target / "README.md").is_file()
+
+
+def test_init_force_overwrite_replaces_differing_files_and_says_so(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    target = tmp_path / "mine"
+    assert runner.invoke(app, ["init", str(target), "--no-input", "-t", "basic"]).exit_code == 0
+    (target / "app.py").write_text("my work\n")
+    result = runner.invoke(
+        app, ["init", str(target), "--no-input", "-t", "basic", "--force", "--overwrite"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "  app.py  (replaced)" in result.output
+    assert "class InferlessPythonModel" in (target / "app.py").read_text()
+
+
+def test_init_overwrite_without_force_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init", str(tmp_path / "m"), "--no-input", "--overwrite"])
+    assert result.exit_code == 2
+    assert "--overwrite only makes sense with --force" in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_init_never_writes_through_a_symlink_even_with_overwrite(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    target = tmp_path / "mine"
+    target.mkdir()
+    elsewhere = tmp_path / "precious.py"
+    elsewhere.write_text("do not touch\n")
+    (target / "app.py").symlink_to(elsewhere)
+    result = runner.invoke(
+        app, ["init", str(target), "--no-input", "-t", "basic", "--force", "--overwrite"]
+    )
+    assert result.exit_code == 2
+    assert f"error: {target / 'app.py'} is a symbolic link; infer init never writes" in (
+        result.output
+    )
+    assert elsewhere.read_text() == "do not touch\n"
+    assert sorted(p.name for p in target.iterdir()) == ["app.py"]
+
+
+def test_init_refuses_a_destination_that_is_a_symlink(runner: CliRunner, tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    result = runner.invoke(app, ["init", str(tmp_path / "link"), "--no-input", "--force"])
+    assert result.exit_code == 2
+    assert "is a symbolic link; infer init never writes through a link" in result.output
+    assert list(real.iterdir()) == []
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_init_creates_folders_and_files_with_the_users_umask(tmp_path: Path, umask: int) -> None:
+    # A real process, so the umask is the child's own and the test's process is untouched.
+    target = tmp_path / "m"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import os, sys; os.umask({umask}); from infer.app import main; "
+            f"sys.argv = ['infer', 'init', {str(target)!r}, '--no-input', '-t', 'basic']; main()",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert target.stat().st_mode & 0o777 == 0o777 & ~umask
+    assert (target / "app.py").stat().st_mode & 0o777 == 0o666 & ~umask

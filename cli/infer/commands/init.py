@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.prompt import Prompt
 from rich.table import Table
 
@@ -15,6 +16,7 @@ from infer.commands._edge import user_errors
 
 if TYPE_CHECKING:
     from infer.scaffold.catalog import TemplateInfo
+    from infer.scaffold.placement import Placement
     from infer.scaffold.render import ScaffoldRequest
 
 DEFAULT_TEMPLATE = "streaming"
@@ -34,7 +36,16 @@ def init(
         typer.Option("--model", "-m", help="Hugging Face model id, for templates that take one."),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Write into an existing non-empty folder.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Add the template's files to an existing non-empty folder (files that differ "
+            "are listed and kept unless --overwrite).",
+        ),
+    ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="With --force: replace files whose content differs."),
     ] = False,
     no_input: Annotated[
         bool, typer.Option("--no-input", help="Never prompt; use flags and defaults.")
@@ -49,7 +60,7 @@ def init(
     """
     # Imported here, not at module level: Jinja2 and YAML are not needed for `infer --help`.
     from infer.scaffold.catalog import get_template, list_templates
-    from infer.scaffold.render import ScaffoldRequest, check_model_name, write_repo
+    from infer.scaffold.render import ScaffoldRequest, check_model_name, scaffold
 
     console = Console(soft_wrap=True, highlight=False)
     with user_errors():
@@ -65,9 +76,13 @@ def init(
         check_model_name(destination.resolve().name)
         chosen = get_template(template or _ask_template(interactive))
         model_id = model or _ask_model(chosen, interactive)
-        request = ScaffoldRequest(destination, chosen, model=model_id, force=force)
-        written = write_repo(request)
-    _print_summary(console, request, written)
+        if overwrite and not force:
+            raise typer.BadParameter("--overwrite only makes sense with --force")
+        request = ScaffoldRequest(
+            destination, chosen, model=model_id, force=force, overwrite=overwrite
+        )
+        placement = scaffold(request)
+    _print_summary(console, request, placement)
 
 
 def _ask_template(interactive: bool) -> str:
@@ -94,13 +109,21 @@ def _print_templates(console: Console, templates: list[TemplateInfo]) -> None:
     console.print(table)
 
 
-def _print_summary(console: Console, request: ScaffoldRequest, written: list[Path]) -> None:
+def _print_summary(console: Console, request: ScaffoldRequest, placement: Placement) -> None:
     console.print(
         f"[green]Created[/] [bold]{request.destination}[/] from the "
         f"[cyan]{request.template.name}[/] template:"
     )
-    for path in sorted(written):
-        console.print(f"  {path.relative_to(request.destination).as_posix()}")
+    if not (placement.replaced or placement.unchanged):
+        for name in sorted(placement.created):
+            console.print(f"  {name}")
+    for label, names in (
+        ("created", placement.created if placement.replaced or placement.unchanged else []),
+        ("replaced", placement.replaced),
+        ("unchanged", placement.unchanged),
+    ):
+        for name in sorted(names):
+            console.print(f"  {escape(name)}  [dim]({label})[/]")
     gpu = " --gpu" if request.template.name == "streaming" else ""
     console.print("\nNext:")
     console.print(f"  cd {request.destination}")

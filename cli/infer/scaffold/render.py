@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +10,7 @@ import jinja2
 
 from infer.errors import ScaffoldError
 from infer.scaffold.catalog import COMMON_DIR, META_FILE, TemplateInfo, templates_root
+from infer.scaffold.placement import Placement, write_into_existing, write_new
 
 # Names the platform accepts for a model and that make a sane folder on every OS.
 MODEL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
@@ -28,6 +27,8 @@ class ScaffoldRequest:
     template: TemplateInfo
     model: str | None = None
     force: bool = False
+    # With force: replace files whose content differs from the template (never links).
+    overwrite: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -86,9 +87,23 @@ def _target_name(relative: Path) -> str:
 
 
 def write_repo(request: ScaffoldRequest) -> list[Path]:
-    """Render and write the repo; returns the files written, in order."""
+    """Render and write the repo; returns the files written (created or replaced), in order."""
+    placement = scaffold(request)
+    return [
+        request.destination / relative for relative in [*placement.created, *placement.replaced]
+    ]
+
+
+def scaffold(request: ScaffoldRequest) -> Placement:
+    """Render and write the repo; returns what was created, replaced and left unchanged."""
     check_model_name(request.name)
     destination = request.destination
+    if destination.is_symlink():
+        raise ScaffoldError(
+            f"{destination} is a symbolic link; infer init never writes through a link, "
+            "so nothing was written",
+            hint="give the real folder's path instead",
+        )
     if destination.exists() and not destination.is_dir():
         raise ScaffoldError(
             f"{destination} exists and is not a directory",
@@ -97,7 +112,8 @@ def write_repo(request: ScaffoldRequest) -> list[Path]:
     if destination.is_dir() and any(destination.iterdir()) and not request.force:
         raise ScaffoldError(
             f"{destination} already exists and is not empty; nothing was written",
-            hint="choose another name, or pass --force to overwrite the template's files in it",
+            hint="choose another name, or pass --force to add the template's files to it "
+            "(a file whose content differs is replaced only with --overwrite as well)",
         )
     blocking = next((p for p in destination.parents if p.exists() and not p.is_dir()), None)
     if blocking is not None:
@@ -108,36 +124,10 @@ def write_repo(request: ScaffoldRequest) -> list[Path]:
     files = render_files(request)
     try:
         if destination.is_dir():
-            return _write_into_existing(destination, files)
-        return _write_new(destination, files)
+            return write_into_existing(destination, files, request.overwrite)
+        return write_new(destination, files)
     except OSError as error:
         raise ScaffoldError(
             f"cannot write {destination}: {error.strerror or error}",
             hint="check that the parent is a folder you can write to",
         ) from None
-
-
-def _write_new(destination: Path, files: dict[str, str]) -> list[Path]:
-    # Build in a sibling temporary folder and rename it into place, so an error
-    # half-way (a full disk, a permission) never leaves a half-written repo behind.
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{destination.name}-", dir=destination.parent))
-    try:
-        _write_files(staging, files)
-        staging.rename(destination)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return [destination / relative for relative in files]
-
-
-def _write_into_existing(destination: Path, files: dict[str, str]) -> list[Path]:
-    _write_files(destination, files)
-    return [destination / relative for relative in files]
-
-
-def _write_files(folder: Path, files: dict[str, str]) -> None:
-    for relative, text in files.items():
-        path = folder / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
