@@ -2,14 +2,13 @@
 
 A case folder holds the files that differ from ``corpus/_base`` and ``expected.json``: the
 code, file, line, column and exact message of the one finding the case must produce. Files too
-big or too odd to commit are described in ``expected.json`` and made at test time: ``generate``
-(text repeated to a size) and ``symlink`` (a link to a path relative to the repo).
+big or too odd to commit are described in ``expected.json`` and made at test time (see
+``repo_builder``).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 
 from infer.validate.engine import validate_repo
 from infer.validate.rules import RULES
+from tests.validate.repo_builder import build_repo
 
 CORPUS = Path(__file__).parent / "corpus"
 CASES = sorted(p for p in CORPUS.iterdir() if p.is_dir() and not p.name.startswith("_"))
@@ -24,28 +24,9 @@ CASES = sorted(p for p in CORPUS.iterdir() if p.is_dir() and not p.name.startswi
 
 def materialise(case: Path, target: Path) -> dict[str, Any]:
     """Build the case's repo in ``target``; returns its expectations."""
-    shutil.copytree(CORPUS / "_base", target)
     expected: dict[str, Any] = json.loads((case / "expected.json").read_text())
-    for source in case.iterdir():
-        if source.name != "expected.json":
-            shutil.copy(source, target / source.name)
-    for name in expected.get("delete", []):
-        (target / str(name)).unlink()
-    make_special_files(target, expected)
+    build_repo(CORPUS / "_base", case, target, expected)
     return expected
-
-
-def make_special_files(target: Path, spec: dict[str, Any]) -> None:
-    """Write the generated files and links a case describes."""
-    for name, how in spec.get("generate", {}).items():
-        (target / name).unlink(missing_ok=True)
-        text = how.get("prefix", "") + how["repeat"] * how["times"] + how.get("suffix", "")
-        (target / name).write_text(text)
-    for name, link_to in spec.get("symlink", {}).items():
-        (target / name).unlink(missing_ok=True)
-        (target / name).symlink_to(link_to)
-    for name, text in spec.get("outside", {}).items():
-        (target.parent / name).write_text(text)
 
 
 def test_the_base_repo_is_clean() -> None:

@@ -129,7 +129,7 @@ def check_inferless_yaml(repo: Path) -> list[Finding]:
     if isinstance(optional, dict):
         for key in OPTIONAL_FILE_KEYS:
             file_name = optional.get(key)
-            if isinstance(file_name, str) and not (repo / file_name).is_file():
+            if isinstance(file_name, str) and not present(repo / file_name):
                 findings.append(
                     rule("INF404").at(
                         PATH,
