@@ -168,7 +168,8 @@ def test_reading_an_undeclared_input_with_get_is_reported(tmp_path: Path) -> Non
 def test_quantized_checkpoints_and_local_folders_pass(tmp_path: Path, model_id: str) -> None:
     repo = _repo(
         tmp_path,
-        f"from awq import AutoAWQForCausalLM\nMODEL = AutoAWQForCausalLM.from_quantized({model_id!r})\n",
+        "from awq import AutoAWQForCausalLM\n"
+        f"MODEL = AutoAWQForCausalLM.from_quantized({model_id!r})\n",
         ("torch==2.1.2", "autoawq==0.1.8"),
     )
     assert _found(repo) == []
