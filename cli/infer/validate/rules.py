@@ -67,7 +67,7 @@ _RULES = [
     Rule("INF207", E, "a python package is not a valid PEP 508 requirement"),
     Rule("INF208", W, "a python package is not pinned, so builds are not reproducible"),
     Rule("INF209", W, "an unknown key in the runtime config"),
-    Rule("INF300", E, "app.py has a Python syntax error"),
+    Rule("INF300", E, "app.py (or a repo module it imports) has a Python syntax error"),
     Rule("INF301", E, "app.py is missing"),
     Rule("INF302", E, "app.py defines no class InferlessPythonModel"),
     Rule("INF303", E, "InferlessPythonModel lacks initialize, infer or finalize"),
