@@ -183,3 +183,17 @@ def test_a_gptq_loader_with_a_plain_model_is_reported(tmp_path: Path) -> None:
         ("torch==2.1.2", "auto-gptq==0.7.1"),
     )
     assert [(f[0], f[2]) for f in _found(repo)] == [("INF316", 2)]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "git+https://github.com/casper-hansen/AutoAWQ.git@v0.2.5",
+        "https://example.org/wheels/autoawq-0.2.5-cp310-cp310-linux_x86_64.whl",
+        "autoawq @ https://example.org/wheels/autoawq-0.2.5.tar.gz",
+        "git+https://github.com/org/repo.git#egg=autoawq",
+    ],
+)
+def test_packages_installed_from_urls_count_as_installed(tmp_path: Path, entry: str) -> None:
+    repo = _repo(tmp_path, "import awq\n", ("torch==2.1.2", entry))
+    assert [f for f in _found(repo) if f[0] == "INF313"] == []

@@ -77,13 +77,23 @@ def _python_packages(repo: Path) -> list[str] | None:
         return []
     if not isinstance(packages, list):
         return None
-    names = []
-    for text in packages:
-        try:
-            names.append(Requirement(str(text)).name)
-        except InvalidRequirement:
-            continue
-    return names
+    return [name for name in (requirement_name(str(text)) for text in packages) if name]
+
+
+def requirement_name(text: str) -> str | None:
+    """The distribution a python_packages entry installs, URLs and wheel files included."""
+    text = text.strip()
+    try:
+        return Requirement(text).name
+    except InvalidRequirement:
+        pass
+    if "#egg=" in text:
+        return text.split("#egg=", 1)[1].split("&", 1)[0] or None
+    # git+https://github.com/org/AutoAWQ.git@v0.2, https://host/pkg-1.0-py3-none-any.whl
+    last = text.rstrip("/").rsplit("/", 1)[-1].split("@", 1)[0].removesuffix(".git")
+    if last.endswith((".whl", ".tar.gz", ".zip")):
+        last = last.split("-", 1)[0]
+    return last or None
 
 
 def _third_party_imports(

@@ -335,11 +335,12 @@ def _pydantic_schema(cls: ast.ClassDef, facts: SchemaFacts) -> list[InputSpec]:
             continue
         if facts.streaming and (datatype_kind(datatype) not in STREAMING_KINDS or is_list):
             code = "INF106" if is_list else "INF105"
-            hint = (
-                STREAMING_HINT
-                if is_list
-                else f"declare it as str and convert it in infer(): float(request.{name})"
-            )
+            if is_list:
+                hint = STREAMING_HINT
+            elif datatype_kind(datatype) == "BYTES":
+                hint = "declare it as str (base64 for binary data) and decode it in infer()"
+            else:
+                hint = f"declare it as str and convert it in infer(): float(request.{name})"
             facts.findings.append(
                 rule(code).at(
                     "app.py",
