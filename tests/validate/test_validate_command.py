@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,19 @@ def test_pydantic_streaming_fields_obey_the_streaming_limits(tmp_path: Path) -> 
         ("INF315", 33),
         ("INF314", 35),
     ]
+
+
+def test_validate_imports_neither_the_server_nor_the_model_stack() -> None:
+    probe = (
+        "import sys\n"
+        "from infer.app import main\n"
+        f"sys.argv = ['infer', 'validate', {str(SEED)!r}, '--format', 'sarif']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('uvicorn', 'starlette', 'httpx', 'torch', 'transformers', 'jinja2')\n"
+        "print('HEAVY', [m for m in heavy if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert "HEAVY []" in done.stdout, done.stdout + done.stderr

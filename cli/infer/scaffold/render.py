@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
-
 from infer.errors import ScaffoldError
 from infer.scaffold.catalog import COMMON_DIR, META_FILE, TemplateInfo, templates_root
 from infer.scaffold.placement import Placement, write_into_existing, write_new
@@ -51,6 +49,8 @@ def check_model_name(name: str) -> None:
 
 def render_files(request: ScaffoldRequest) -> dict[str, str]:
     """Every file of the repo as ``{relative path: text}``; raises before anything is written."""
+    import jinja2  # here, not at module level: `infer validate` imports this module
+
     root = templates_root()
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(request.template.path), str(root / COMMON_DIR)]),
