@@ -4,7 +4,8 @@ Files too big or too odd to commit are described and made at test time:
 ``generate`` (text repeated to a size), ``sparse`` (a file of N bytes that takes no disk),
 ``symlink`` (a link, relative to the repo), ``outside`` (files beside the repo, for links to
 point at), ``fifo`` (named pipes), ``folder`` (a folder where a file is expected), ``files``
-(small extra files), ``append`` (text added to a base file) and ``delete``.
+(small extra files), ``append`` and ``generate_append`` (text added to a base file) and
+``delete``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ def make_special_files(target: Path, spec: dict[str, Any]) -> None:
         _clear(target / name)
         text = how.get("prefix", "") + how["repeat"] * how["times"] + how.get("suffix", "")
         (target / name).write_text(text)
+    for name, how in spec.get("generate_append", {}).items():
+        with (target / name).open("a") as handle:
+            handle.write(how["repeat"] * how["times"])
     for name, size in spec.get("sparse", {}).items():
         _clear(target / name)
         with (target / name).open("wb") as handle:

@@ -43,6 +43,8 @@ def test_hostile_case_ends_in_its_findings_within_the_time_bound(
     report = validate_repo(repo)
     elapsed = time.perf_counter() - started
     assert [[f.code, f.path] for f in report.findings] == spec["expect"]
+    for finding, message in zip(report.findings, spec.get("messages", []), strict=False):
+        assert finding.message == message
     assert elapsed < SECONDS_PER_CASE
 
 

@@ -21,6 +21,12 @@ REPO_MARKERS = (APP_FILE, SCHEMA_FILE, RUNTIME_CONFIG_FILE, INFERLESS_FILE)
 
 # Bounds on what a repo may make the reader do: a repo is untrusted input.
 MAX_FILE_BYTES = 5 * 1024 * 1024
+# Python's syntax tree costs ~100x its source in memory: model code is far below this.
+MAX_PYTHON_BYTES = 256 * 1024
+# The YAML parser is pure Python (~1 s per MB): config files are a few hundred bytes.
+MAX_YAML_BYTES = 256 * 1024
+# Every check walks the tree: bound its size (a 5,000-line model file has ~50,000 nodes).
+MAX_SYNTAX_NODES = 100_000
 MAX_SYNTAX_DEPTH = 400
 MAX_YAML_ALIASES = 100
 MAX_YAML_DEPTH = 100
@@ -49,7 +55,9 @@ def present(path: Path) -> bool:
     return os.path.lexists(path)
 
 
-def refuse_to_read(path: Path, root: Path | None = None) -> ParseFailure | None:
+def refuse_to_read(
+    path: Path, root: Path | None = None, limit: int = MAX_FILE_BYTES, what: str = "checked files"
+) -> ParseFailure | None:
     """Why ``path`` must not be opened: a link out of ``root``, not a regular file, or too large.
 
     ``root`` defaults to the file's folder (where every file of the repo contract lives).
@@ -73,15 +81,19 @@ def refuse_to_read(path: Path, root: Path | None = None) -> ParseFailure | None:
     if not stat.S_ISREG(info.st_mode):
         kind = _file_kind(info.st_mode)
         return ParseFailure(f"{path.name} is {kind}, not a regular file; not read", 1, 1, NOT_READ)
-    if info.st_size > MAX_FILE_BYTES:
+    if info.st_size > limit:
         return ParseFailure(
-            f"{path.name} is {info.st_size / 1_048_576:.1f} MB, over the "
-            f"{MAX_FILE_BYTES // 1_048_576} MB limit for checked files; not read",
+            f"{path.name} is {_size(info.st_size)}, over the {_size(limit)} limit for "
+            f"{what}; not read",
             1,
             1,
             TOO_LARGE,
         )
     return None
+
+
+def _size(count: int) -> str:
+    return f"{count / 1_048_576:.1f} MB" if count >= 1_048_576 else f"{count // 1024} KB"
 
 
 def _file_kind(mode: int) -> str:
@@ -96,18 +108,20 @@ def _file_kind(mode: int) -> str:
     return "a special file"
 
 
-def read_text(path: Path, root: Path | None = None) -> str | ParseFailure:
+def read_text(
+    path: Path, root: Path | None = None, limit: int = MAX_FILE_BYTES, what: str = "checked files"
+) -> str | ParseFailure:
     """The file's text, or a failure for unreadable, non-UTF-8, oversized or non-regular files."""
-    refused = refuse_to_read(path, root)
+    refused = refuse_to_read(path, root, limit, what)
     if refused is not None:
         return refused
     try:
         with path.open("rb") as handle:
             # Read one byte past the cap, in case the file grew after stat().
-            data = handle.read(MAX_FILE_BYTES + 1)
+            data = handle.read(limit + 1)
     except OSError as error:
         return ParseFailure(f"cannot read: {error.strerror}", 1, 1, NOT_READ)
-    if len(data) > MAX_FILE_BYTES:
+    if len(data) > limit:
         return ParseFailure(f"{path.name} grew past the size limit while read", 1, 1, TOO_LARGE)
     try:
         return data.decode("utf-8")
@@ -117,7 +131,7 @@ def read_text(path: Path, root: Path | None = None) -> str | ParseFailure:
 
 def parse_python(path: Path, root: Path | None = None) -> ast.Module | ParseFailure:
     """The module's syntax tree; the code is parsed, never imported or run."""
-    text = read_text(path, root)
+    text = read_text(path, root, MAX_PYTHON_BYTES, "Python files")
     if isinstance(text, ParseFailure):
         return text
     try:
@@ -128,9 +142,17 @@ def parse_python(path: Path, root: Path | None = None) -> ast.Module | ParseFail
         return ParseFailure(f"cannot parse: {error}", 1, 1)
     except (RecursionError, MemoryError):
         return _too_deep(path.name)
-    deep = _deeper_than(tree, MAX_SYNTAX_DEPTH)
-    if deep is not None:
-        return _too_deep(path.name, getattr(deep, "lineno", 1), getattr(deep, "col_offset", 0) + 1)
+    beyond = _beyond_bounds(tree)
+    if beyond == TOO_LARGE:
+        return ParseFailure(
+            f"{path.name} has over {MAX_SYNTAX_NODES:,} syntax nodes, too many to check",
+            1,
+            1,
+            TOO_LARGE,
+        )
+    if isinstance(beyond, ast.AST):
+        line, col = getattr(beyond, "lineno", 1), getattr(beyond, "col_offset", 0) + 1
+        return _too_deep(path.name, line, col)
     return tree
 
 
@@ -143,12 +165,19 @@ def _too_deep(name: str, line: int = 1, col: int = 1) -> ParseFailure:
     )
 
 
-def _deeper_than(tree: ast.AST, limit: int) -> ast.AST | None:
-    """The first node nested deeper than ``limit`` (iteratively: the tree may be huge)."""
+def _beyond_bounds(tree: ast.AST) -> ast.AST | str | None:
+    """The first node nested too deep, TOO_LARGE for too many nodes, or None when in bounds.
+
+    Iterative, and it stops at the bound: the tree may be huge or deep.
+    """
     stack = [(tree, 0)]
+    count = 0
     while stack:
         node, depth = stack.pop()
-        if depth > limit:
+        count += 1
+        if count > MAX_SYNTAX_NODES:
+            return TOO_LARGE
+        if depth > MAX_SYNTAX_DEPTH:
             return node
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
     return None
@@ -195,7 +224,7 @@ def _entry(node: yaml.Node | None, key: str) -> tuple[yaml.Node, yaml.Node] | No
 
 def parse_yaml(path: Path, root: Path | None = None) -> YamlDocument | ParseFailure:
     """The YAML file's data and node tree; only the safe loader is ever used."""
-    text = read_text(path, root)
+    text = read_text(path, root, MAX_YAML_BYTES, "YAML files")
     if isinstance(text, ParseFailure):
         return text
     try:

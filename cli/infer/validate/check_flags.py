@@ -83,6 +83,8 @@ def check_misspelt_flags(tree: ast.Module, path: str) -> list[Finding]:
         for target in targets:
             if not isinstance(target, ast.Name) or target.id in PLATFORM_NAMES:
                 continue
+            if all(abs(len(target.id) - len(name)) > 3 for name in PLATFORM_NAMES):
+                continue  # cheap filter first: a module may assign many names
             close = difflib.get_close_matches(target.id.upper(), PLATFORM_NAMES, n=1, cutoff=0.85)
             if close:
                 findings.append(

@@ -23,8 +23,9 @@ def _e(why: str, example: str, fix: str) -> Explanation:
 
 EXPLANATIONS: dict[str, Explanation] = {
     "INF001": _e(
-        "A repo is untrusted input: validate reads at most 5 MB per file (and expands at most "
-        "100 YAML aliases), so a huge or malicious file cannot exhaust memory or time.",
+        "A repo is untrusted input: validate reads at most 256 KB (and 100,000 syntax nodes) of "
+        "Python, 256 KB of YAML and 5 MB of JSON, and expands at most 100 YAML aliases, so a "
+        "huge or malicious file cannot exhaust memory or time.",
         "app.py with 200 MB of generated code; a YAML file with thousands of *aliases",
         "Keep weights and data out of the checked files and download them in initialize().",
     ),

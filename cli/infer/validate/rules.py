@@ -40,7 +40,7 @@ def _capped(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
 
 
 _RULES = [
-    Rule("INF001", E, "a file is too large to check: over 5 MB, or too many YAML aliases"),
+    Rule("INF001", E, "a file is too large to check (Python, YAML over 256 KB; JSON over 5 MB)"),
     Rule("INF002", E, "a file nests too deeply to check (expressions, YAML or JSON)"),
     Rule("INF003", E, "a file is a link out of the repo, a FIFO or a device, so it was not read"),
     Rule("INF100", E, "input_schema.py has a Python syntax error"),
