@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from infer.app import app
 from infer.validate.explanations import EXPLANATIONS
+from infer.validate.formats import artifact_uri
 from infer.validate.rule_table import with_rule_table
 from infer.validate.rules import RULES
 from tests.conftest import ROOT
@@ -150,7 +151,10 @@ def test_sarif_output_is_a_sarif_2_1_0_log(runner: CliRunner) -> None:
     assert rule_ids[first["ruleIndex"]] == "INF308"
     assert first["level"] == "warning"
     location = first["locations"][0]["physicalLocation"]
-    assert location["artifactLocation"]["uri"] == f"{SEED.as_posix()}/app.py"
+    # Relative to the working folder, as code scanning expects.
+    assert (
+        location["artifactLocation"]["uri"] == (SEED / "app.py").relative_to(Path.cwd()).as_posix()
+    )
     assert location["region"] == {"startLine": 17, "startColumn": 9}
     assert first["message"]["text"].startswith("self.streamer holds a TextIteratorStreamer")
 
@@ -167,3 +171,20 @@ def test_readme_rule_table_is_generated_from_the_rules() -> None:
     )
     for code in RULES:
         assert f"| `{code}` |" in readme
+
+
+def test_sarif_uri_outside_the_working_folder_is_a_file_uri(tmp_path: Path) -> None:
+    assert artifact_uri(Path("/nowhere/repo/app.py")) == "file:///nowhere/repo/app.py"
+    assert artifact_uri(Path.cwd() / "m" / "app.py") == "m/app.py"
+
+
+def test_a_yaml_comment_suppresses_a_finding_in_the_runtime_config(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(BASE, repo)
+    config = repo / "inferless-runtime-config.yaml"
+    config.write_text(config.read_text() + '    - "numpy"  # infer: ignore[INF208]\n')
+    document = json.loads(runner.invoke(app, ["validate", str(repo), "-f", "json"]).output)
+    assert document["findings"] == []
+    assert document["summary"]["suppressed"] == 1

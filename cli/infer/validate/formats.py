@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from infer import __version__
 from infer.validate.engine import Report
@@ -73,7 +74,7 @@ def to_sarif(report: Report) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": (report.repo / finding.path).as_posix()},
+                        "artifactLocation": {"uri": artifact_uri(report.repo / finding.path)},
                         "region": {"startLine": finding.line, "startColumn": finding.col},
                     }
                 }
@@ -99,6 +100,16 @@ def to_sarif(report: Report) -> str:
         ],
     }
     return json.dumps(log, indent=2)
+
+
+def artifact_uri(path: Path) -> str:
+    """A SARIF artifact URI: relative to the working folder (where code scanning runs) when the
+    file is under it, else an absolute file: URI."""
+    absolute = path.absolute()
+    try:
+        return absolute.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return absolute.as_uri()
 
 
 def _sarif_rule(code: str) -> dict[str, object]:
