@@ -165,21 +165,40 @@ def _too_deep(name: str, line: int = 1, col: int = 1) -> ParseFailure:
     )
 
 
+# Where a parsed module keeps the list of its nodes (see all_nodes).
+_NODES_ATTRIBUTE = "_infer_all_nodes"
+
+
+def all_nodes(tree: ast.Module) -> list[ast.AST]:
+    """Every node of the module, listed once and shared by every check that scans them all.
+
+    ``ast.walk`` costs a Python-level traversal per call; a dozen checks each walking a large
+    module was most of validate's time.
+    """
+    nodes: list[ast.AST] | None = getattr(tree, _NODES_ATTRIBUTE, None)
+    if nodes is None:
+        nodes = list(ast.walk(tree))
+        setattr(tree, _NODES_ATTRIBUTE, nodes)
+    return nodes
+
+
 def _beyond_bounds(tree: ast.AST) -> ast.AST | str | None:
     """The first node nested too deep, TOO_LARGE for too many nodes, or None when in bounds.
 
-    Iterative, and it stops at the bound: the tree may be huge or deep.
+    Iterative, and it stops at the bound: the tree may be huge or deep. The nodes it visits
+    are kept for ``all_nodes``.
     """
     stack = [(tree, 0)]
-    count = 0
+    visited: list[ast.AST] = []
     while stack:
         node, depth = stack.pop()
-        count += 1
-        if count > MAX_SYNTAX_NODES:
+        visited.append(node)
+        if len(visited) > MAX_SYNTAX_NODES:
             return TOO_LARGE
         if depth > MAX_SYNTAX_DEPTH:
             return node
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    setattr(tree, _NODES_ATTRIBUTE, visited)
     return None
 
 

@@ -6,6 +6,7 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from infer.repo.sources import all_nodes
 from infer.repo.suggest import did_you_mean
 from infer.validate.findings import Finding
 from infer.validate.rules import rule
@@ -155,13 +156,13 @@ def _accepts(args: ast.arguments, count: int) -> bool:
 
 def _handler_calls(tree: ast.Module) -> Iterator[HandlerCall]:
     finally_nodes: set[int] = set()
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if isinstance(node, ast.Try):
             for statement in node.finalbody:
                 finally_nodes.update(id(inner) for inner in ast.walk(statement))
     calls = [
         node
-        for node in ast.walk(tree)
+        for node in all_nodes(tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr in {SEND, FINALISE, "finalize_streamed_output"}
@@ -310,7 +311,7 @@ def _is_self_attribute(node: ast.AST) -> bool:
 def _check_hard_cuda(tree: ast.Module) -> list[Finding]:
     source_mentions_check = any(
         isinstance(node, ast.Attribute) and node.attr in {"is_available", "device_count"}
-        for node in ast.walk(tree)
+        for node in all_nodes(tree)
     )
     if source_mentions_check:
         return []
@@ -322,7 +323,7 @@ def _check_hard_cuda(tree: ast.Module) -> list[Finding]:
             'choose the device once: device = "cuda" if torch.cuda.is_available() else "cpu", '
             "then .to(device)",
         )
-        for node in ast.walk(tree)
+        for node in all_nodes(tree)
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr == "cuda"

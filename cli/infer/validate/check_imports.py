@@ -13,6 +13,7 @@ from infer.repo.sources import (
     APP_FILE,
     RUNTIME_CONFIG_FILE,
     ParseFailure,
+    all_nodes,
     parse_python,
     parse_yaml,
     present,
@@ -135,7 +136,7 @@ def _imports(tree: ast.Module) -> list[tuple[str, int, ast.AST]]:
     """(module, relative level, node) for every import that runs unguarded."""
     guarded = _guarded_nodes(tree)
     found: list[tuple[str, int, ast.AST]] = []
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if id(node) in guarded:
             continue
         if isinstance(node, ast.Import):
@@ -152,7 +153,7 @@ def _imports(tree: ast.Module) -> list[tuple[str, int, ast.AST]]:
 def _guarded_nodes(tree: ast.Module) -> set[int]:
     """Nodes inside `try: ... except ImportError:` or `if TYPE_CHECKING:` (optional imports)."""
     guarded: set[int] = set()
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if _is_optional_block(node):
             assert isinstance(node, (ast.Try, ast.If))
             for statement in node.body:

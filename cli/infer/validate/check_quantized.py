@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from infer.repo.sources import all_nodes
 from infer.validate.check_flags import module_assignment
 from infer.validate.findings import Finding
 from infer.validate.rules import rule
@@ -18,7 +19,7 @@ QUANTIZED_MARKERS = ("awq", "gptq", "quant", "int4", "int8", "4bit", "8bit", "w4
 def check_quantized_loaders(tree: ast.Module) -> list[Finding]:
     """`X.from_quantized(model_id)` where model_id names no quantized checkpoint."""
     findings = []
-    for node in ast.walk(tree):
+    for node in all_nodes(tree):
         if not (
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)

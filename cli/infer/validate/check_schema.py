@@ -24,21 +24,12 @@ from infer.validate.check_flags import (
     module_assignment,
     streaming_flag,
 )
+from infer.validate.check_pydantic import STREAMING_HINT, pydantic_schema
 from infer.validate.findings import Finding
 from infer.validate.rules import rule
 from infer.validate.unreadable import failure_finding
 
 ENTRY_KEYS = ("datatype", "required", "shape", "example")
-STREAMING_HINT = (
-    "pass objects and lists as one STRING holding json.dumps(...) and parse it in infer()"
-)
-PYDANTIC_TYPES = {
-    "str": "STRING",
-    "int": "INT",
-    "float": "FLOAT",
-    "bool": "BOOLEAN",
-    "bytes": "BYTES",
-}
 
 
 @dataclass
@@ -72,7 +63,7 @@ def check_schema(repo: Path, app_tree: ast.Module | None) -> SchemaFacts:
     elif request_class is not None and app_tree is not None:
         facts.source = "app.py"
         facts.streaming = streaming_flag(app_tree, "app.py", facts.findings, None, streams)
-        facts.specs = _pydantic_schema(request_class, facts)
+        facts.specs = pydantic_schema(request_class, facts.streaming, facts.findings)
     else:
         facts.findings.append(
             rule("INF101").at(
@@ -311,69 +302,3 @@ def _check_example(
                 "the example is shown to callers and used by tests: make it a real input",
             )
         )
-
-
-def _pydantic_schema(cls: ast.ClassDef, facts: SchemaFacts) -> list[InputSpec]:
-    specs = []
-    for node in cls.body:
-        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
-            continue
-        name = node.target.id
-        optional, is_list, base = _unwrap_annotation(node.annotation)
-        datatype = PYDANTIC_TYPES.get(base)
-        at = (node.lineno, node.col_offset + 1)
-        if datatype is None:
-            facts.findings.append(
-                rule("INF104").at(
-                    "app.py",
-                    *at,
-                    f"field {name!r} of {cls.name} has type {ast.unparse(node.annotation)}, "
-                    "which the platform cannot map to an input",
-                    "use str, int, float or bool (Optional[...] or List[...] of them)",
-                )
-            )
-            continue
-        if facts.streaming and (datatype_kind(datatype) not in STREAMING_KINDS or is_list):
-            code = "INF106" if is_list else "INF105"
-            if is_list:
-                hint = STREAMING_HINT
-            elif datatype_kind(datatype) == "BYTES":
-                hint = "declare it as str (base64 for binary data) and decode it in infer()"
-            else:
-                hint = f"declare it as str and convert it in infer(): float(request.{name})"
-            facts.findings.append(
-                rule(code).at(
-                    "app.py",
-                    *at,
-                    f"field {name!r} of {cls.name} is {ast.unparse(node.annotation)}, but "
-                    "streaming inputs must be single str, int or bool values",
-                    hint,
-                )
-            )
-        shape = (-1,) if is_list else (1,)
-        specs.append(InputSpec(name, datatype, not optional, shape))
-    return specs
-
-
-def _unwrap_annotation(annotation: ast.expr) -> tuple[bool, bool, str]:
-    """(optional, is_list, base type name) of a field annotation."""
-    optional = False
-    is_list = False
-    node = annotation
-    for _ in range(3):
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-            parts = [node.left, node.right]
-            if any(isinstance(p, ast.Constant) and p.value is None for p in parts):
-                optional = True
-                node = next(p for p in parts if not (isinstance(p, ast.Constant)))
-                continue
-        if isinstance(node, ast.Subscript):
-            outer = ast.unparse(node.value).rsplit(".", 1)[-1]
-            if outer == "Optional":
-                optional, node = True, node.slice
-                continue
-            if outer in {"List", "list"}:
-                is_list, node = True, node.slice
-                continue
-        break
-    return optional, is_list, ast.unparse(node).rsplit(".", 1)[-1]
