@@ -8,6 +8,8 @@ The files are made at test time (see ``repo_builder``): nothing hostile is commi
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -78,3 +80,19 @@ def test_the_yaml_alias_bound_leaves_ordinary_anchors_alone(tmp_path: Path) -> N
         "  system_packages: *p\n"
     )
     assert validate_repo(repo).findings == []
+
+
+def test_a_device_node_in_the_repo_is_reported_never_read(tmp_path: Path) -> None:
+    repo, unchanged = tmp_path / "repo", tmp_path / "no-changes"
+    unchanged.mkdir()
+    build_repo(BASE, unchanged, repo, {"delete": ["input.json"]})
+    try:  # a character device reading zeros forever, like /dev/zero
+        os.mknod(repo / "input.json", stat.S_IFCHR | 0o600, os.makedev(1, 5))
+    except (PermissionError, OSError) as error:
+        pytest.skip(f"cannot create a device node here: {error}")
+    started = time.perf_counter()
+    findings = validate_repo(repo).findings
+    assert time.perf_counter() - started < SECONDS_PER_CASE
+    assert [(f.code, f.message) for f in findings] == [
+        ("INF003", "input.json is a device, not a regular file; not read")
+    ]
