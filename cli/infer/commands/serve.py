@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -65,6 +65,14 @@ def serve(
         typer.Option(min=0.1, help="Seconds a client has to send its request headers (408)."),
     ] = 10.0,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    tokenizer: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer needs Optional on Python 3.10
+        typer.Option(
+            exists=True,
+            file_okay=False,
+            help="The model's Hugging Face tokenizer folder: /v1 answers then count usage.",
+        ),
+    ] = None,
 ) -> None:
     """Run the model: app.py in a worker process, the v2 HTTP API and SSE in front of it.
 
@@ -104,6 +112,7 @@ def serve(
             max_connections=max_connections,
             keep_alive_timeout_s=keep_alive_timeout,
             header_timeout_s=header_timeout,
+            tokenizer=tokenizer.resolve() if tokenizer else None,
         )
         for warning in settings.warnings:
             stderr.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)

@@ -41,6 +41,8 @@ class ServeConfig:
     max_header_bytes: int = 64 * 1024
     max_json_depth: int = 64
     max_inputs: int = 256
+    # A Hugging Face tokenizer folder: the OpenAI routes count `usage` with it.
+    tokenizer: Path | None = None
 
     @property
     def is_loopback(self) -> bool:

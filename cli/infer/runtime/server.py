@@ -334,4 +334,7 @@ def build_app(runtime: Runtime) -> Starlette:
         exception_handlers={HTTPException: _http_error, Exception: internal_error},
     )
     app.state.runtime = runtime
+    from infer.runtime.openai.routes import openai_routes  # imported here: it builds on this module
+
+    app.router.routes.append(openai_routes(runtime))
     return app
