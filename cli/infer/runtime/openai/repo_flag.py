@@ -48,20 +48,22 @@ class OpenAIFlag:
 
     def __init__(self, repo: Path) -> None:
         self.repo = repo
-        self._key: tuple[float, ...] | None = None
+        self._key: tuple[tuple[int, int], ...] | None = None
         self._value = False
 
     def read(self) -> bool:
         """The flag's current value."""
-        key = tuple(_mtime(self.repo / name) for name in (SCHEMA_FILE, APP_FILE))
+        key = tuple(_stamp(self.repo / name) for name in (SCHEMA_FILE, APP_FILE))
         if key != self._key:
             self._key = key
             self._value = read_openai_flag(self.repo)
         return self._value
 
 
-def _mtime(path: Path) -> float:
+def _stamp(path: Path) -> tuple[int, int]:
+    # Size as well as time: two writes within the clock's granularity share an mtime.
     try:
-        return path.stat().st_mtime_ns
+        status = path.stat()
     except OSError:
-        return -1.0
+        return (-1, -1)
+    return (status.st_mtime_ns, status.st_size)
