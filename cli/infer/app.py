@@ -1,4 +1,4 @@
-"""The Typer app: wires the four commands together, nothing else.
+"""The Typer app: wires the commands together, nothing else.
 
 Command modules import their heavy machinery lazily, so ``infer --help`` stays fast.
 """
@@ -11,6 +11,7 @@ import typer
 
 from infer import __version__
 from infer.commands import bench as bench_command
+from infer.commands import chat as chat_command
 from infer.commands import init as init_command
 from infer.commands import serve as serve_command
 from infer.commands import stream as stream_command
@@ -23,7 +24,7 @@ app = typer.Typer(
         "work.\n\n"
         "[bold]infer init[/] scaffolds it, [bold]infer validate[/] checks it statically, "
         "[bold]infer serve[/] runs it locally behind the platform's HTTP + SSE contract, "
-        "[bold]infer stream[/] watches its tokens arrive."
+        "[bold]infer stream[/] watches its tokens arrive, [bold]infer chat[/] talks to it."
     ),
     rich_markup_mode="rich",
     no_args_is_help=True,
@@ -59,6 +60,7 @@ app.command("validate")(validate_command.validate)
 app.command("serve")(serve_command.serve)
 app.command("stream")(stream_command.stream)
 app.command("bench")(bench_command.bench)
+app.command("chat")(chat_command.chat)
 
 
 def main() -> None:
