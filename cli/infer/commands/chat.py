@@ -187,7 +187,7 @@ def _print_stats(reply: Reply) -> None:
         size = f"{numbers['chunks']} chunks"
         rate = f"{numbers['per_s']:.1f} chunks/s" if numbers["per_s"] else "- chunks/s"
     ending = {
-        "done": "■",
+        "done": "■ done",
         "interrupted": "■ stopped (Ctrl-C)",
         "truncated": "■ the stream ended early",
         "error": "■ error",
