@@ -31,12 +31,6 @@ def shared_server() -> Iterator[SharedServer]:
         server.stop()
 
 
-def sdk(server: ServerProcess, **options: object) -> OpenAI:
+def sdk(server: ServerProcess, timeout: float = 60) -> OpenAI:
     """The real openai client pointed at ``server`` (no retries: tests see every status)."""
-    return OpenAI(
-        base_url=f"{server.url}/v1",
-        api_key="local",
-        max_retries=0,
-        timeout=60,
-        **options,  # type: ignore[arg-type]
-    )
+    return OpenAI(base_url=f"{server.url}/v1", api_key="local", max_retries=0, timeout=timeout)
