@@ -394,3 +394,21 @@ def test_pings_keep_a_slow_stream_alive_and_the_sdk_ignores_them(
         )
     )
     assert "".join(c.choices[0].delta.content or "" for c in chunks) == "slow words "
+
+
+def test_leaving_before_a_whole_answer_cancels_it_too(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    server = start_server("openai_chat")
+    marker = tmp_path / "cancelled"
+    body = {
+        "messages": [{"role": "user", "content": "count 500"}],
+        "delay_ms": 50,
+        "marker": str(marker),
+    }
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{server.url}/v1/chat/completions", json=body, timeout=1.0)
+    deadline = time.monotonic() + 15
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.read_text() == "cancelled"

@@ -186,10 +186,12 @@ class ResultGeneration:
         self._ended = True
         self.failure = failure
         self.slot.release()
+        # 499, as nginx logs it: the client closed the request before the answer.
+        status = 200 if failure is None else 499 if failure.code == "cancelled" else failure.status
         log.info(
             "request %d  %d  duration=%.1fms",
             self.request_no,
-            failure.status if failure else 200,
+            status,
             (time.perf_counter() - self._started) * 1000,
         )
 
