@@ -110,6 +110,13 @@ def test_parameters_are_converted_to_the_inputs_datatypes_and_shapes() -> None:
         "'top_p' was ignored: the model declares no input named top_p",
         "'user' was ignored: the model declares no input of that name",
     ]
+    taken = map_request(parse_request(chat(TEXT="again"), "chat"), specs, plan_inputs(specs, False))
+    assert taken.warnings() == [
+        "'TEXT' was ignored: input TEXT already receives the conversation or another parameter"
+    ]
+    noisy = parse_request(chat(**{f"field{i}": i for i in range(40)}, **{"x" * 500: 1}), "chat")
+    lines = map_request(noisy, specs, plan_inputs(specs, False)).warnings()
+    assert len(lines) == 16 and lines[-1] == "... and 26 more ignored parameters"
     with pytest.raises(OpenAIError) as caught:
         bad = parse_request(chat(sample="yes"), "chat")
         map_request(bad, specs, plan_inputs(specs, False))

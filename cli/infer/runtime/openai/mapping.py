@@ -106,28 +106,40 @@ def _prompt_input(strings: list[InputSpec]) -> tuple[InputSpec | None, str]:
     )
 
 
+MAX_WARNINGS = 16  # a body with thousands of unknown fields gets a bounded answer
+MAX_NAME_CHARS = 64
+
+
 @dataclass
 class MappedRequest:
     """The model's inputs for one OpenAI request, and what could not be passed on."""
 
     inputs: dict[str, Any]
     conversation_text: str
-    ignored: list[str] = field(default_factory=list)
+    ignored: dict[str, str] = field(default_factory=dict)  # parameter -> why
 
     def warnings(self) -> list[str]:
-        """One line per ignored parameter, for the response."""
-        return [f"'{key}' was ignored: {why}" for key, why in _reasons(self.ignored)]
+        """One line per ignored parameter (at most MAX_WARNINGS), for the response."""
+        lines = [ignored_line(key, why) for key, why in self.ignored.items()]
+        if len(lines) > MAX_WARNINGS:
+            more = len(lines) - MAX_WARNINGS + 1
+            lines = [*lines[: MAX_WARNINGS - 1], f"... and {more} more ignored parameters"]
+        return lines
 
 
-def _reasons(ignored: list[str]) -> list[tuple[str, str]]:
-    out = []
-    for key in ignored:
-        aliases = PARAMETER_INPUTS.get(key)
-        if aliases:
-            out.append((key, f"the model declares no input named {' or '.join(aliases)}"))
-        else:
-            out.append((key, "the model declares no input of that name"))
-    return out
+def ignored_line(key: str, why: str) -> str:
+    """The warning for one ignored parameter (its name shortened if it is long)."""
+    name = key if len(key) <= MAX_NAME_CHARS else key[: MAX_NAME_CHARS - 1] + "…"
+    return f"'{name}' was ignored: {why}"
+
+
+def _why_ignored(key: str, spec: InputSpec | None) -> str:
+    if spec is not None:
+        return f"input {spec.name} already receives the conversation or another parameter"
+    aliases = PARAMETER_INPUTS.get(key)
+    if aliases:
+        return f"the model declares no input named {' or '.join(aliases)}"
+    return "the model declares no input of that name"
 
 
 def map_request(request: OpenAIRequest, specs: list[InputSpec], plan: InputPlan) -> MappedRequest:
@@ -141,12 +153,12 @@ def map_request(request: OpenAIRequest, specs: list[InputSpec], plan: InputPlan)
     params = dict(request.params)
     if "max_completion_tokens" in params:  # the newer name wins, as in vLLM
         params["max_tokens"] = params.pop("max_completion_tokens")
-    ignored = []
+    ignored: dict[str, str] = {}
     for key, value in params.items():
         target = plan.parameters.get(key)
         spec = by_name[target] if target else by_lower.get(key.lower())
         if spec is None or spec.name in inputs:
-            ignored.append(key)
+            ignored[key] = _why_ignored(key, spec)
             continue
         inputs[spec.name] = convert(value, spec, key)
     missing = [s.name for s in specs if s.required and s.name not in inputs]

@@ -21,7 +21,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from infer.runtime import server
 from infer.runtime.openai.errors import OpenAIError, error_body
 from infer.runtime.openai.generation import Generation, ResultGeneration, StreamGeneration
-from infer.runtime.openai.mapping import InputPlan, MappedRequest, map_request, plan_inputs
+from infer.runtime.openai.mapping import (
+    InputPlan,
+    MappedRequest,
+    ignored_line,
+    map_request,
+    plan_inputs,
+)
 from infer.runtime.openai.objects import CompletionObjects, Usage, model_object
 from infer.runtime.openai.replies import JSONReply, ReplyPlan, StreamReply
 from infer.runtime.openai.repo_flag import OpenAIFlag
@@ -32,6 +38,7 @@ from infer.runtime.state import Runtime
 from infer.runtime.supervisor import PendingResult
 
 log = logging.getLogger("infer.serve")
+MAX_LOGGED_NAMES = 256
 
 
 class OpenAIRoutes:
@@ -144,10 +151,11 @@ class OpenAIRoutes:
         return plan_inputs(self.runtime.supervisor.state.inputs, self.flag.read())
 
     def _log_ignored(self, mapped: MappedRequest) -> None:
-        for key, line in zip(mapped.ignored, mapped.warnings(), strict=True):
-            if key not in self._logged:  # once per server run, not once per request
+        for key, why in mapped.ignored.items():
+            # Once per server run, not once per request; the set of names said is bounded.
+            if key not in self._logged and len(self._logged) < MAX_LOGGED_NAMES:
                 self._logged.add(key)
-                log.warning("openai: %s (said once)", line)
+                log.warning("openai: %s (said once)", ignored_line(key, why))
 
     async def _start(self, inputs: dict[str, Any]) -> Generation:
         runtime = self.runtime
