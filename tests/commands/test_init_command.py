@@ -126,7 +126,7 @@ def test_version_and_python_dash_m() -> None:
 def test_help_lists_the_four_commands_with_examples(runner: CliRunner) -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ["init", "validate", "serve", "stream", "chat"]:
+    for command in ["init", "validate", "serve", "stream", "bench", "chat"]:
         assert command in result.output
     init_help = runner.invoke(app, ["init", "--help"])
     assert "Example:" in init_help.output
