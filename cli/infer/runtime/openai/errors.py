@@ -7,6 +7,8 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from infer.runtime.limits import MAX_MESSAGE_CHARS, cap_text
+
 # The `type` OpenAI (and vLLM) put on each status; clients branch on the status, people read this.
 TYPE_BY_STATUS = {
     400: "invalid_request_error",
@@ -33,6 +35,7 @@ class OpenAIError(Exception):
         param: str | None = None,
         retry_after: int | None = None,
     ) -> None:
+        message = cap_text(message, MAX_MESSAGE_CHARS // 2)  # it may quote what the client sent
         super().__init__(message)
         self.status = status
         self.message = message

@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from infer.runtime import server
+from infer.runtime.limits import BodyError, read_request_json
 from infer.runtime.openai.errors import OpenAIError, error_body
 from infer.runtime.openai.generation import Generation, ResultGeneration, StreamGeneration
 from infer.runtime.openai.mapping import (
@@ -33,7 +34,7 @@ from infer.runtime.openai.replies import JSONReply, ReplyPlan, StreamReply
 from infer.runtime.openai.repo_flag import OpenAIFlag
 from infer.runtime.openai.request import Kind, OpenAIRequest, parse_request
 from infer.runtime.openai.usage import NO_TOKENIZER_NOTE, TokenCounter
-from infer.runtime.slots import QueueFullError
+from infer.runtime.slots import QueueFullError, SlotsClosedError
 from infer.runtime.state import Runtime
 from infer.runtime.supervisor import PendingResult
 
@@ -123,29 +124,15 @@ class OpenAIRoutes:
         return _as_response(reply)
 
     async def _read_body(self, request: Request) -> Any:
-        limit = self.runtime.config.max_body_bytes
         try:
-            return await server._read_json(request, limit)
-        except server.BodyTooLargeError:
-            raise OpenAIError(
-                413, f"the request body is over {limit} bytes", code="body_too_large"
-            ) from None
-        except (ValueError, UnicodeDecodeError) as error:
-            raise OpenAIError(
-                400, f"the request body is not valid JSON: {error}", code="invalid_json"
-            ) from None
+            return await read_request_json(request, self.runtime.config)
+        except BodyError as error:  # size, depth, time: the v2 routes' own limits
+            raise OpenAIError(error.status, error.message, code=error.code) from None
 
     def _check_available(self) -> None:
         refusal = server._unavailable(self.runtime)
         if refusal is not None:
-            error = json.loads(bytes(refusal.body))["error"]
-            retry = refusal.headers.get("retry-after")
-            raise OpenAIError(
-                refusal.status_code,
-                str(error["message"]),
-                code=str(error["code"]),
-                retry_after=int(retry) if retry and retry.isdigit() else None,
-            )
+            raise _from_v2(refusal)
 
     def _plan(self) -> InputPlan:
         return plan_inputs(self.runtime.supervisor.state.inputs, self.flag.read())
@@ -163,6 +150,8 @@ class OpenAIRoutes:
         started = time.perf_counter()
         try:
             slot = await server._take_slot(runtime)
+        except SlotsClosedError:
+            raise _from_v2(server._shutting_down()) from None
         except QueueFullError:
             raise OpenAIError(
                 503,
@@ -171,6 +160,9 @@ class OpenAIRoutes:
                 code="over_capacity",
                 retry_after=1,
             ) from None
+        if runtime.shutting_down:  # the slot was handed over just before the signal
+            slot.release()
+            raise _from_v2(server._shutting_down())
         remaining = config.inference_time_s - (time.perf_counter() - started)
         if not runtime.supervisor.state.streaming:
             pending = PendingResult()
@@ -215,6 +207,18 @@ class OpenAIRoutes:
             prefix=parsed.prompt if parsed.echo else "",
             heartbeat_s=self.runtime.config.heartbeat_s,
         )
+
+
+def _from_v2(refusal: Response) -> OpenAIError:
+    """A v2 route's JSON refusal (503 loading, shutting down, ...) as the same OpenAI error."""
+    error = json.loads(bytes(refusal.body))["error"]
+    retry = refusal.headers.get("retry-after")
+    return OpenAIError(
+        refusal.status_code,
+        str(error["message"]),
+        code=str(error["code"]),
+        retry_after=int(retry) if retry and retry.isdigit() else None,
+    )
 
 
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
