@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
 from pathlib import Path
 
@@ -412,3 +413,20 @@ def test_leaving_before_a_whole_answer_cancels_it_too(
     while not marker.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert marker.read_text() == "cancelled"
+
+
+def test_shutdown_ends_an_openai_stream_in_band(start_server: StartServer) -> None:
+    server = start_server("echo_stream")
+    stream = sdk(server).chat.completions.create(
+        model="echo",
+        messages=[{"role": "user", "content": "x"}],
+        stream=True,
+        extra_body={"COUNT": 500, "DELAY": 50},
+    )
+    next(stream), next(stream)
+    server.process.send_signal(signal.SIGTERM)
+    with pytest.raises(openai.APIError) as caught:
+        for _ in stream:
+            pass
+    assert caught.value.code == "server_shutting_down"
+    assert server.process.wait(30) == -signal.SIGTERM  # as for a v2 stream: no process left
