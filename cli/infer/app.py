@@ -11,6 +11,7 @@ import typer
 
 from infer import __version__
 from infer.commands import bench as bench_command
+from infer.commands import env as env_command
 from infer.commands import init as init_command
 from infer.commands import serve as serve_command
 from infer.commands import stream as stream_command
@@ -59,6 +60,7 @@ app.command("validate")(validate_command.validate)
 app.command("serve")(serve_command.serve)
 app.command("stream")(stream_command.stream)
 app.command("bench")(bench_command.bench)
+app.add_typer(env_command.app, name="env")
 
 
 def main() -> None:

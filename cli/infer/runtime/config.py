@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from infer.environment.launch import WorkerEnvironment
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -41,6 +43,8 @@ class ServeConfig:
     max_header_bytes: int = 64 * 1024
     max_json_depth: int = 64
     max_inputs: int = 256
+    # Which Python, variables and device the worker runs with (see infer.environment).
+    worker: WorkerEnvironment = field(default_factory=WorkerEnvironment)
 
     @property
     def is_loopback(self) -> bool:

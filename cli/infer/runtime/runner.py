@@ -145,8 +145,9 @@ async def _announce_ready(
         state = runtime.supervisor.state
         if state.phase == "ready":
             mode = "streaming" if state.streaming else "non-streaming"
+            device = f", device {state.device}" if state.device else ""
             announce(
-                f"infer serve: ready ({mode}); try: infer stream --url "
+                f"infer serve: ready ({mode}{device}); try: infer stream --url "
                 f"http://{_url_host(config.host)}:{port} --model {config.model_name}"
             )
         runtime.supervisor.ready_event.clear()
