@@ -23,6 +23,7 @@ from infer.environment.launch import WorkerEnvironment
 from infer.repo.sources import RUNTIME_CONFIG_FILE
 
 MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
+MISSING_VARIABLE = re.compile(r"KeyError: '([A-Z][A-Z0-9_]*)'")
 CUDA_OOM = re.compile(r"CUDA out of memory|OutOfMemoryError")
 NO_CUDA = re.compile(
     r"Torch not compiled with CUDA enabled|Found no NVIDIA driver|No CUDA GPUs are available"
@@ -68,6 +69,13 @@ def explain_failure(failure: dict[str, Any], worker: WorkerEnvironment) -> Failu
         return _out_of_gpu_memory(message)
     if NO_CUDA.search(message):
         return _no_cuda(message, worker)
+    if (match := MISSING_VARIABLE.search(message)) and match.group(1) not in worker.variables:
+        name = match.group(1)
+        return FailureExplanation(
+            message,
+            f"{name} is not set in the worker's environment: pass --env {name}=VALUE or "
+            f"--env-file FILE, or add it to `env` in inferless.yaml",
+        )
     if "MemoryError" in message:
         return FailureExplanation(
             message,
