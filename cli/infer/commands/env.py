@@ -37,15 +37,12 @@ def build(path: RepoPath = Path(".")) -> None:
     [bold]Example:[/] infer env build my-model
     """
     from infer.commands._environment_view import build_progress
-    from infer.environment.interpreter import inspect_interpreter
     from infer.environment.isolated import ensure_environment
-    from infer.environment.worker_support import install_worker_support
 
     with user_errors():
         plan = _plan(path)
         with build_progress() as progress:
             outcome = ensure_environment(plan, progress.line)
-        install_worker_support(plan.path, inspect_interpreter(str(plan.python)).purelib)
     verb = "reused" if outcome.reused else "built"
     count = len(plan.requirements)
     stderr.print(

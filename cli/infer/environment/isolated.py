@@ -30,6 +30,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from infer.environment.build_config import BuildConfig, PackagePin
+from infer.environment.interpreter import inspect_interpreter
+from infer.environment.worker_support import install_worker_support
 from infer.errors import EnvironmentBuildError
 from infer.repo.sources import APP_FILE, RUNTIME_CONFIG_FILE
 
@@ -111,17 +113,22 @@ def plan_environment(repo: Path, build: BuildConfig) -> EnvironmentPlan:
 
 
 def ensure_environment(plan: EnvironmentPlan, on_line: Callable[[str], None]) -> BuildOutcome:
-    """Reuse the plan's environment or build it; ``on_line`` receives the build's output."""
+    """Reuse the plan's environment or build it; ``on_line`` receives the build's output.
+
+    Either way the worker's own files are (re)shipped into it, under the same lock, so two
+    `infer serve` runs sharing an environment never see it half-written.
+    """
     started = time.perf_counter()
-    if plan.is_built():
-        return BuildOutcome(plan, True, time.perf_counter() - started)
     plan.path.parent.mkdir(parents=True, exist_ok=True)
     with _locked(plan.path.parent / f"{plan.key}.lock", on_line):
-        if plan.is_built():  # someone else built it while we waited
-            return BuildOutcome(plan, True, time.perf_counter() - started)
-        shutil.rmtree(plan.path, ignore_errors=True)  # an interrupted build
-        _build(plan, on_line)
-    return BuildOutcome(plan, False, time.perf_counter() - started)
+        reused = plan.is_built()
+        if not reused:
+            shutil.rmtree(plan.path, ignore_errors=True)  # an interrupted build
+            _build(plan, on_line)
+        marker = json.loads((plan.path / MARKER_FILE).read_text())
+        purelib = marker.get("purelib") or inspect_interpreter(str(plan.python)).purelib
+        install_worker_support(plan.path, str(purelib))
+    return BuildOutcome(plan, reused, time.perf_counter() - started)
 
 
 def _build(plan: EnvironmentPlan, on_line: Callable[[str], None]) -> None:
@@ -133,7 +140,13 @@ def _build(plan: EnvironmentPlan, on_line: Callable[[str], None]) -> None:
     if plan.requirements:
         command = [uv, "pip", "install", "--python", str(plan.python), "-r", str(requirements)]
         _run(command, env, on_line, plan)
-    marker = {"key": plan.key, "requirements": list(plan.requirements), "built": time.time()}
+    marker = {
+        "key": plan.key,
+        "requirements": list(plan.requirements),
+        "purelib": inspect_interpreter(str(plan.python)).purelib,
+        "built": time.time(),
+    }
+    # Written last: an environment without it is an interrupted build, never used.
     (plan.path / MARKER_FILE).write_text(json.dumps(marker, indent=2) + "\n")
 
 

@@ -18,7 +18,6 @@ from infer.environment.launch import Device, WorkerEnvironment
 from infer.environment.parity import ParityReport, build_report
 from infer.environment.system_packages import installed_system_packages
 from infer.environment.variables import collect_variables
-from infer.environment.worker_support import install_worker_support
 
 
 @dataclass(frozen=True)
@@ -50,8 +49,6 @@ def prepare_worker(
         outcome = ensure_environment(plan_environment(repo, build), on_build_line)
         python = str(outcome.plan.python)
     facts = inspect_interpreter(python)
-    if outcome is not None:
-        install_worker_support(outcome.plan.path, facts.purelib)
     system = installed_system_packages(build.system_packages) if build.system_packages else {}
     report = build_report(
         interpreter=f"{python} (Python {facts.version})",
