@@ -80,3 +80,19 @@ def test_traceback_only_at_debug(caplog: pytest.LogCaptureFixture) -> None:
         log_failure(failure, WorkerEnvironment(), log, waiting=True)
     assert "Traceback (most recent call last)" in caplog.text
     assert "waiting for a fix: --reload restarts the worker when a file changes" in caplog.text
+
+
+def test_a_worker_killed_while_loading_points_at_memory() -> None:
+    failure = {"message": "the worker died while loading the model (exit code -9)"}
+    hint = explain_failure(failure, WorkerEnvironment()).hint
+    assert hint is not None and hint.startswith("SIGKILL while loading is most often the kernel's")
+
+
+def test_an_unset_variable_points_at_env() -> None:
+    failure = {"message": "initialize() raised KeyError: 'HF_TOKEN'"}
+    assert explain_failure(failure, WorkerEnvironment()).hint == (
+        "HF_TOKEN is not set in the worker's environment: pass --env HF_TOKEN=VALUE or "
+        "--env-file FILE, or add it to `env` in inferless.yaml"
+    )
+    given = WorkerEnvironment(variables={"HF_TOKEN": "x"})
+    assert explain_failure(failure, given).hint is None

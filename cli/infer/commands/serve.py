@@ -6,7 +6,7 @@ import logging
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -94,13 +94,13 @@ def serve(
         bool, typer.Option("--strict-env", help="Refuse to start when the parity report warns.")
     ] = False,
     env: Annotated[
-        list[str] | None,
+        Optional[list[str]],  # noqa: UP045 - Typer needs Optional on Python 3.10
         typer.Option(
             "--env", help="KEY=VALUE (or KEY: from your shell) for the model; repeatable."
         ),
     ] = None,
     env_file: Annotated[
-        list[Path] | None,
+        Optional[list[Path]],  # noqa: UP045
         typer.Option("--env-file", help="A dotenv file of variables; repeatable."),
     ] = None,
 ) -> None:

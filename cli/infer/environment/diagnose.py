@@ -76,6 +76,12 @@ def explain_failure(failure: dict[str, Any], worker: WorkerEnvironment) -> Failu
             f"{name} is not set in the worker's environment: pass --env {name}=VALUE or "
             f"--env-file FILE, or add it to `env` in inferless.yaml",
         )
+    if "exit code -9" in message:
+        return FailureExplanation(
+            message,
+            "SIGKILL while loading is most often the kernel's out-of-memory killer: the model "
+            "needs more RAM than is free (dmesg says so if it was)",
+        )
     if "MemoryError" in message:
         return FailureExplanation(
             message,

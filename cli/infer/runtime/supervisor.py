@@ -418,7 +418,8 @@ class WorkerSupervisor:
     def _set_failed(self, data: dict[str, Any]) -> None:
         self.state.phase = "failed"
         self.state.failure = data
-        log_failure(data, self.worker, log, waiting=not self.exit_on_failure)
+        waiting = not (data.get("fatal") or self.exit_on_failure)
+        log_failure(data, self.worker, log, waiting=waiting)
         if data.get("fatal") or self.exit_on_failure:
             self.fatal_event.set()
         self.ready_event.set()  # wake waiters so they see the failure
