@@ -43,7 +43,8 @@ def ask(url: str) -> dict[str, str]:
 def serve_isolated(start_server: StartServer, repo: Path) -> tuple[dict[str, str], float, str]:
     """Start with --isolated; (what the model reports, seconds until ready, the output)."""
     started = time.perf_counter()
-    server = start_server(repo, "--isolated")
+    # The user's own Python set-up must not leak into the isolated worker.
+    server = start_server(repo, "--isolated", env={"PYTHONPATH": str(repo.parent)})
     seconds = time.perf_counter() - started
     answer = ask(server.url)
     server.stop()
@@ -58,6 +59,7 @@ def test_isolated_runs_the_pinned_versions_reuses_and_rebuilds(
     env_dir = Path(first["prefix"])
     assert env_dir.parent == tmp_path / "envs"
     assert first["server_stack"] == "none"  # no uvicorn/starlette/typer/rich/httpx in the worker
+    assert first["pythonpath"] == ""
     assert "Installed" in output and "+ six==1.15.0" in output  # uv's output, streamed
     assert "isolated environment built in " in output
     rows = [line.split() for line in output.splitlines() if line.startswith("python ")]
