@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from infer.environment.build_config import PackagePin
+from infer.environment.uv_errors import offending_requirement
 from tests.conftest import StartServer, infer_command
 from tests.servers import MODELS, v2_body
 
@@ -114,3 +116,17 @@ def test_a_requirement_that_cannot_resolve_is_named_with_its_line(repo: Path) ->
     )
     assert "no version of six==99.0.0" in done.stderr  # uv's own words, in the hint
     assert not any((repo.parent / "envs").glob("*/infer-env.json"))
+
+
+def test_uv_messages_name_the_entry_at_fault() -> None:
+    pins = [PackagePin("six==1.15.0", 4), PackagePin("My_Pkg==1.0", 5)]
+    not_found = (
+        "error: No solution found when resolving dependencies\n  cause: Because my-pkg was "
+        "not found in the package registry and you require my-pkg==1.0, we can conclude ..."
+    )
+    assert offending_requirement(not_found, pins) == pins[1]
+    build = "error: Failed to build `six==1.15.0`\n  Caused by: The build backend returned an error"
+    assert offending_requirement(build, pins) == pins[0]
+    added = "Because there is no version of pydantic>=99 and you require pydantic>=99, ..."
+    assert offending_requirement(added, pins, ["pydantic>=99"]) == PackagePin("pydantic>=99", 0)
+    assert offending_requirement("error: network unreachable", pins) is None

@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -31,9 +30,10 @@ from packaging.utils import canonicalize_name
 
 from infer.environment.build_config import BuildConfig, PackagePin
 from infer.environment.interpreter import inspect_interpreter
+from infer.environment.uv_errors import build_failure
 from infer.environment.worker_support import install_worker_support
 from infer.errors import EnvironmentBuildError
-from infer.repo.sources import APP_FILE, RUNTIME_CONFIG_FILE
+from infer.repo.sources import APP_FILE
 
 CACHE_VARIABLE = "INFER_ENV_CACHE"
 MARKER_FILE = "infer-env.json"
@@ -165,47 +165,7 @@ def _run(
         code = process.wait()
     if code != 0:
         shutil.rmtree(plan.path, ignore_errors=True)
-        raise build_failure(lines, plan)
-
-
-def build_failure(output: list[str], plan: EnvironmentPlan) -> EnvironmentBuildError:
-    """The error for a failed build, naming the requirement uv complained about."""
-    text = "\n".join(output)
-    details = [line.strip() for line in output if line.strip()][-6:]
-    culprit = offending_requirement(text, plan)
-    if culprit is None:
-        return EnvironmentBuildError(
-            "uv could not build the isolated environment", hint="\n".join(details)
-        )
-    where = f" ({culprit.where})" if culprit.line else ""
-    return EnvironmentBuildError(
-        f"python_packages entry {culprit.text!r}{where} cannot be installed",
-        hint="\n".join(details),
-    )
-
-
-def offending_requirement(text: str, plan: EnvironmentPlan) -> PackagePin | None:
-    """The requirement uv's error names: the one it says "you require", else any it mentions."""
-    pins = list(plan.pins) + [
-        PackagePin(req, 0)
-        for req in plan.requirements
-        if req not in {_normalised(p) for p in plan.pins}
-    ]
-    by_name: dict[str, PackagePin] = {}
-    for pin in pins:
-        with contextlib.suppress(InvalidRequirement):
-            by_name.setdefault(canonicalize_name(Requirement(pin.text).name), pin)
-    lowered = text.lower()
-    for match in re.finditer(
-        r"(?:you require|failed to build|failed to download) `?([\w.\-]+)", lowered
-    ):
-        named = by_name.get(canonicalize_name(match.group(1)))
-        if named is not None:
-            return named
-    for name, pin in by_name.items():
-        if re.search(rf"(?<![\w.\-]){re.escape(name)}(?![\w\-])", lowered.replace("_", "-")):
-            return pin
-    return None
+        raise build_failure(lines, plan.pins, plan.requirements)
 
 
 def _normalised(pin: PackagePin) -> str:
@@ -258,11 +218,3 @@ def _locked(path: Path, on_line: Callable[[str], None]) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def describe_plan(plan: EnvironmentPlan) -> str:
-    """One line for messages: where the environment is and what it holds."""
-    count = len(plan.requirements)
-    return (
-        f"{plan.path} ({count} requirement{'s' if count != 1 else ''} from {RUNTIME_CONFIG_FILE})"
-    )
