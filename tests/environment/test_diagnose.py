@@ -96,3 +96,16 @@ def test_an_unset_variable_points_at_env() -> None:
     )
     given = WorkerEnvironment(variables={"HF_TOKEN": "x"})
     assert explain_failure(failure, given).hint is None
+
+
+def test_a_module_a_pin_installs_as_a_dependency_names_that_pin() -> None:
+    failure = {
+        "message": "importing the model raised ModuleNotFoundError: No module named 'tokenizers'"
+    }
+    hint = explain_failure(
+        failure, WorkerEnvironment(python_packages=("transformers==4.41.1",))
+    ).hint
+    assert hint is not None
+    assert hint.startswith(
+        "inferless-runtime-config.yaml pins 'transformers==4.41.1', which provides"
+    )

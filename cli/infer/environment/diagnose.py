@@ -9,6 +9,7 @@ there was. The traceback is for --log-level debug.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from packaging.utils import canonicalize_name
 from infer.environment.device import gpus_on_machine
 from infer.environment.launch import WorkerEnvironment
 from infer.repo.sources import RUNTIME_CONFIG_FILE
+from infer.validate.distributions import dependency_closure, distributions_for_import
 
 MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 MISSING_VARIABLE = re.compile(r"KeyError: '([A-Z][A-Z0-9_]*)'")
@@ -29,27 +31,6 @@ NO_CUDA = re.compile(
     r"Torch not compiled with CUDA enabled|Found no NVIDIA driver|No CUDA GPUs are available"
     r"|CUDA driver initialization failed|no CUDA-capable device|CUDA_VISIBLE_DEVICES"
 )
-# Import names that differ from the distribution that provides them, for repos whose
-# packages are not installed anywhere we could look them up.
-KNOWN_PROVIDERS = {
-    "PIL": "pillow",
-    "cv2": "opencv-python",
-    "sklearn": "scikit-learn",
-    "skimage": "scikit-image",
-    "yaml": "pyyaml",
-    "awq": "autoawq",
-    "bs4": "beautifulsoup4",
-    "dateutil": "python-dateutil",
-    "dotenv": "python-dotenv",
-    "jwt": "pyjwt",
-    "attr": "attrs",
-    "google": "protobuf",
-    "fitz": "pymupdf",
-    "docx": "python-docx",
-    "Crypto": "pycryptodome",
-    "llama_cpp": "llama-cpp-python",
-    "sentencepiece": "sentencepiece",
-}
 
 
 @dataclass(frozen=True)
@@ -124,7 +105,7 @@ def _missing_module(message: str, module: str, worker: WorkerEnvironment) -> Fai
         )
     else:
         installed = _installed_provider(top)
-        example = f'"{installed}"' if installed else f'"{KNOWN_PROVIDERS.get(top, top)}==X.Y.Z"'
+        example = f'"{installed}"' if installed else f'"{distributions_for_import(top)[0]}==X.Y.Z"'
         hint = (
             f"no python_packages entry provides {top!r}: add the package that does to "
             f"{RUNTIME_CONFIG_FILE} (e.g. {example}); the platform installs only that list, "
@@ -136,19 +117,22 @@ def _missing_module(message: str, module: str, worker: WorkerEnvironment) -> Fai
 
 
 def _pin_providing(module: str, pins: tuple[str, ...]) -> str | None:
-    wanted = {canonicalize_name(name) for name in _providers_here(module)}
-    wanted.add(canonicalize_name(KNOWN_PROVIDERS.get(module, module)))
-    fallback = None
+    """The pin that installs ``module``: directly, through its dependencies, or by name."""
+    wanted = set(distributions_for_import(module))
+    names: list[tuple[str, str]] = []
     for text in pins:
-        try:
-            name = canonicalize_name(Requirement(text).name)
-        except InvalidRequirement:
-            continue
+        with contextlib.suppress(InvalidRequirement):
+            names.append((text, canonicalize_name(Requirement(text).name)))
+    for text, name in names:
         if name in wanted:
             return text
-        if fallback is None and canonicalize_name(module) in name:
-            fallback = text  # "awq" in "autoawq"
-    return fallback
+    for text, name in names:
+        if wanted & dependency_closure([name]):
+            return text
+    for text, name in names:
+        if canonicalize_name(module) in name:
+            return text  # "awq" in "autoawq"
+    return None
 
 
 def _providers_here(module: str) -> list[str]:
