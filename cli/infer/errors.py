@@ -36,3 +36,11 @@ class ModelLoadError(InferError):
 
 class ClientError(InferError):
     """`infer stream` could not talk to the server."""
+
+
+class EnvironmentBuildError(InferError):
+    """An isolated environment could not be built from python_packages."""
+
+
+class EnvironmentMismatchError(InferError):
+    """--strict-env: the worker's environment differs from the runtime config."""

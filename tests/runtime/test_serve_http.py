@@ -76,11 +76,14 @@ def test_readiness_is_503_while_initialize_runs(start_server: StartServer) -> No
     assert answer.json()["outputs"][0]["data"] == ["x"]
 
 
-def test_initialize_failure_keeps_the_server_up_with_a_clear_error(
+def test_initialize_failure_under_reload_keeps_the_server_up_with_a_clear_error(
     start_server: StartServer,
 ) -> None:
     server = start_server(
-        "slow_init", ready=False, env={"SLOW_INIT_SECONDS": "0", "SLOW_INIT_FAIL": "1"}
+        "slow_init",
+        "--reload",
+        ready=False,
+        env={"SLOW_INIT_SECONDS": "0", "SLOW_INIT_FAIL": "1"},
     )
     server.wait_for_line("initialize\\(\\) raised RuntimeError: weights not found")
     response = httpx.get(f"{server.url}/v2/health/ready")

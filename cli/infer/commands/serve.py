@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import logging
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from infer.commands._edge import stderr, user_errors
+from infer.environment.launch import Device
 from infer.errors import UsageError
+
+
+class DeviceChoice(str, Enum):
+    """--device values."""
+
+    auto = "auto"
+    cpu = "cpu"
+    gpu = "gpu"
+
+
+def resolve_device(device: DeviceChoice, gpu: bool) -> Device:
+    """--gpu is --device gpu; asking for both gpu and cpu is a mistake."""
+    if gpu and device == DeviceChoice.cpu:
+        raise UsageError("--gpu and --device cpu contradict each other", hint="pick one")
+    return "gpu" if gpu else device.value
 
 
 def serve(
@@ -19,9 +36,7 @@ def serve(
         str, typer.Option(help="Interface to bind; loopback unless you mean otherwise.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8000,
-    gpu: Annotated[
-        bool, typer.Option("--gpu", help="Require a CUDA device (the worker sees none without).")
-    ] = False,
+    gpu: Annotated[bool, typer.Option("--gpu", help="Same as --device gpu.")] = False,
     reload: Annotated[
         bool, typer.Option("--reload", help="Restart the worker when .py/.yaml files change.")
     ] = False,
@@ -73,11 +88,35 @@ def serve(
             help="The model's Hugging Face tokenizer folder: /v1 answers then count usage.",
         ),
     ] = None,
+    device: Annotated[
+        DeviceChoice,
+        typer.Option(help="auto: the GPU if there is one; cpu: hide it; gpu: require one."),
+    ] = DeviceChoice.auto,
+    isolated: Annotated[
+        bool,
+        typer.Option(
+            "--isolated", help="Run in a uv-built environment of python_packages (reused)."
+        ),
+    ] = False,
+    strict_env: Annotated[
+        bool, typer.Option("--strict-env", help="Refuse to start when the parity report warns.")
+    ] = False,
+    env: Annotated[
+        Optional[list[str]],  # noqa: UP045 - Typer needs Optional on Python 3.10
+        typer.Option(
+            "--env", help="KEY=VALUE (or KEY: from your shell) for the model; repeatable."
+        ),
+    ] = None,
+    env_file: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Option("--env-file", help="A dotenv file of variables; repeatable."),
+    ] = None,
 ) -> None:
     """Run the model: app.py in a worker process, the v2 HTTP API and SSE in front of it.
 
     [bold]Example:[/] infer serve my-model --port 8000 --reload
     """
+    from infer.commands._environment_view import prepare_and_report
     from infer.runtime.config import ServeConfig
     from infer.runtime.repo_settings import read_repo_settings
     from infer.runtime.runner import run_server
@@ -94,12 +133,17 @@ def serve(
     )
     with user_errors():
         settings = read_repo_settings(path)
+        chosen = resolve_device(device, gpu)
+        worker = prepare_and_report(
+            path.resolve(), chosen, isolated, strict_env, env or [], env_file or []
+        )
         config = ServeConfig(
             repo=path.resolve(),
             model_name=settings.name,
             host=host,
             port=port,
-            gpu=gpu,
+            gpu=chosen == "gpu",
+            worker=worker,
             reload=reload,
             concurrency=concurrency,
             queue_size=queue_size,

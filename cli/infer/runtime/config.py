@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from infer.environment.launch import WorkerEnvironment
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -43,6 +45,8 @@ class ServeConfig:
     max_inputs: int = 256
     # A Hugging Face tokenizer folder: the OpenAI routes count `usage` with it.
     tokenizer: Path | None = None
+    # Which Python, variables and device the worker runs with (see infer.environment).
+    worker: WorkerEnvironment = field(default_factory=WorkerEnvironment)
 
     @property
     def is_loopback(self) -> bool:

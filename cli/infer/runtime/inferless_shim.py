@@ -6,6 +6,7 @@ decorators only need to mark the classes so the runtime can find them.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import types
 from typing import Any, TypeVar
@@ -18,7 +19,9 @@ def install() -> None:
     try:
         import inferless  # type: ignore[import-not-found]  # noqa: F401
     except ImportError:
-        sys.modules["inferless"] = _build_module()
+        # Without pydantic (an isolated env) `import inferless` then fails by name, clearly.
+        with contextlib.suppress(ImportError):
+            sys.modules["inferless"] = _build_module()
 
 
 def _build_module() -> types.ModuleType:

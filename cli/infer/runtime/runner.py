@@ -15,6 +15,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from infer.errors import InferError
+from infer.repo.sources import RUNTIME_CONFIG_FILE
 from infer.runtime.config import ServeConfig
 from infer.runtime.connections import (
     FD_RESERVE,
@@ -145,8 +146,9 @@ async def _announce_ready(
         state = runtime.supervisor.state
         if state.phase == "ready":
             mode = "streaming" if state.streaming else "non-streaming"
+            device = f", device {state.device}" if state.device else ""
             announce(
-                f"infer serve: ready ({mode}); try: infer stream --url "
+                f"infer serve: ready ({mode}{device}); try: infer stream --url "
                 f"http://{_url_host(config.host)}:{port} --model {config.model_name}"
             )
         runtime.supervisor.ready_event.clear()
@@ -166,4 +168,6 @@ async def _reload_on_change(runtime: Runtime, repo: Path) -> None:
 
     async for changes in awatch(repo, watch_filter=interesting):
         names = sorted({Path(path).name for _, path in changes})
+        if runtime.config.worker.isolated and RUNTIME_CONFIG_FILE in names:
+            log.warning("the runtime config changed: restart `infer serve --isolated` to rebuild")
         await runtime.supervisor.restart(f"changed: {', '.join(names)}")

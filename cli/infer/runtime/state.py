@@ -20,7 +20,12 @@ class Runtime:
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
         self.supervisor = WorkerSupervisor(
-            config.repo, config.gpu, config.log_level, drain_timeout_s=config.inference_time_s
+            config.repo,
+            config.gpu,
+            config.log_level,
+            drain_timeout_s=config.inference_time_s,
+            worker=config.worker,
+            exit_on_failure=not config.reload,
         )
         self.registry = StreamRegistry(config.replay_capacity, config.keep_finished_s)
         self.slots = Slots(config.concurrency, config.queue_size)

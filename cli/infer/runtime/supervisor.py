@@ -19,11 +19,12 @@ import json
 import logging
 import os
 import socket
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from infer.environment.diagnose import log_failure
+from infer.environment.launch import WorkerEnvironment
 from infer.repo.datatypes import InputSpec
 from infer.runtime.wire import FrameDecoder, Kind, encode
 
@@ -76,6 +77,7 @@ class WorkerState:
     failure: dict[str, Any] | None = None
     streaming: bool = False
     inputs: list[InputSpec] = field(default_factory=list)
+    device: str = ""  # what the model got, as the worker says once it is ready
 
 
 @dataclass(eq=False)
@@ -120,12 +122,21 @@ class WorkerSupervisor:
     """Starts, feeds, watches, drains and restarts the worker process."""
 
     def __init__(
-        self, repo: Path, gpu: bool, log_level: str = "info", drain_timeout_s: float = 180.0
+        self,
+        repo: Path,
+        gpu: bool,
+        log_level: str = "info",
+        drain_timeout_s: float = 180.0,
+        worker: WorkerEnvironment | None = None,
+        exit_on_failure: bool = False,
     ) -> None:
         self.repo = repo
         self.gpu = gpu
         self.log_level = log_level
         self.drain_timeout_s = drain_timeout_s
+        self.worker = worker or WorkerEnvironment(device="gpu" if gpu else "cpu")
+        # Without --reload a model that cannot load ends the server; with it, we wait for a fix.
+        self.exit_on_failure = exit_on_failure
         self.state = WorkerState()
         self.ready_event = asyncio.Event()
         self.fatal_event = asyncio.Event()
@@ -155,11 +166,9 @@ class WorkerSupervisor:
         self.state.failure = None
         self.ready_event.clear()
         parent, child = socket.socketpair()
-        env = dict(os.environ)
-        if not self.gpu:
-            env["CUDA_VISIBLE_DEVICES"] = ""  # CPU runs are honest: the model sees no GPU
+        env = self.worker.environ(os.environ)
         command = [
-            sys.executable,
+            self.worker.python,
             "-m",
             "infer.runtime.worker",
             "--fd",
@@ -400,6 +409,7 @@ class WorkerSupervisor:
             self.state.inputs = [InputSpec.from_metadata(entry) for entry in data["inputs"]]
             log.info("model imported (worker pid %s); running initialize()", data["pid"])
         elif kind == Kind.READY:
+            self.state.device = str(data.get("device", ""))
             self.state.phase = "ready"
             self.ready_event.set()
         elif kind == Kind.INIT_FAILED:
@@ -408,10 +418,9 @@ class WorkerSupervisor:
     def _set_failed(self, data: dict[str, Any]) -> None:
         self.state.phase = "failed"
         self.state.failure = data
-        log.error("%s", data.get("message"))
-        if data.get("traceback"):
-            log.error("%s", str(data["traceback"]).rstrip())
-        if data.get("fatal"):
+        waiting = not (data.get("fatal") or self.exit_on_failure)
+        log_failure(data, self.worker, log, waiting=waiting)
+        if data.get("fatal") or self.exit_on_failure:
             self.fatal_event.set()
         self.ready_event.set()  # wake waiters so they see the failure
 

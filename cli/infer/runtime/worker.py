@@ -21,6 +21,8 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
+from infer.environment.device import model_device
+from infer.environment.redaction import install_redaction, redact
 from infer.runtime.handler import StreamCancelledError, StreamOutputHandler, StreamProtocolError
 from infer.runtime.limits import cap_log_lines
 from infer.runtime.loader import LoadedModel, load_model
@@ -169,7 +171,7 @@ class Worker:
             self._error(request, error.code, error.message, retryable=False)
         except BaseException as error:  # the model's own failure, reported in-band
             log.error("infer() raised:\n%s", traceback.format_exc())
-            self._error(request, "model_error", f"{type(error).__name__}: {error}", False)
+            self._error(request, "model_error", redact(f"{type(error).__name__}: {error}"), False)
         finally:
             self.handlers.pop(request, None)
 
@@ -252,7 +254,7 @@ def serve_forever(sock: socket.socket, repo: Path, gpu: bool) -> int:
     except BaseException as error:
         _fail(outbox, "initialize_failed", _describe(error, "initialize()"), False, _tb())
         return 1
-    outbox.put(Kind.READY, 0)
+    outbox.put(Kind.READY, 0, _json({"device": model_device()}))
     worker = Worker(model, outbox)
     if not _read_commands(sock, worker):
         # The server is gone without a word: nobody waits for finalize(); don't hang on it.
@@ -312,11 +314,11 @@ def die_with_parent(parent_pid: int) -> None:
 
 
 def _describe(error: BaseException, during: str) -> str:
-    return f"{during} raised {type(error).__name__}: {error}"
+    return redact(f"{during} raised {type(error).__name__}: {error}")
 
 
 def _tb() -> str:
-    return traceback.format_exc()
+    return redact(traceback.format_exc())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -339,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     cap_log_lines()
+    install_redaction()  # values of the variables `infer serve` passed never reach its output
     sock = socket.socket(fileno=args.fd)
     return serve_forever(sock, args.repo.resolve(), args.gpu)
 
