@@ -110,6 +110,12 @@ class SSEEvent:
     data: str = ""
     fields: list[str] = field(default_factory=list)
 
+    @property
+    def seq(self) -> int:
+        """The event's sequence number (ids are ``<stream>:<sequence>``)."""
+        assert self.id is not None
+        return int(self.id.rpartition(":")[2])
+
 
 def parse_sse(raw: bytes) -> tuple[list[SSEEvent], list[str]]:
     """Events and comment lines of an SSE byte stream (strictly \\n-framed, as we send it)."""

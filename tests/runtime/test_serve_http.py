@@ -11,6 +11,8 @@ import httpx
 from tests.conftest import StartServer
 from tests.servers import v2_body
 
+JSON = {"content-type": "application/json"}
+
 
 def test_non_streaming_model_answers_with_v2_outputs(start_server: StartServer) -> None:
     server = start_server("basic_model")
@@ -104,7 +106,7 @@ def test_bad_requests_get_specific_json_errors(start_server: StartServer) -> Non
         body = response.json()["error"]
         return response.status_code, body["code"], body["message"]
 
-    status, code, message = error(httpx.post(infer, content=b"{not json"))
+    status, code, message = error(httpx.post(infer, content=b"{not json", headers=JSON))
     assert (status, code) == (400, "invalid_json")
     assert message.startswith("the request body is not valid JSON: Expecting property name")
     assert error(httpx.post(infer, json=v2_body(promt="hi"))) == (
@@ -136,9 +138,10 @@ def test_bad_requests_get_specific_json_errors(start_server: StartServer) -> Non
         "no model named 'nope'; this server serves 'basic'",
     )
     huge = b'{"inputs": [{"name": "prompt", "data": ["' + b"x" * (17 * 1024 * 1024) + b'"]}]}'
-    assert error(httpx.post(infer, content=huge, timeout=30))[:2] == (413, "body_too_large")
+    assert error(httpx.post(infer, content=huge, headers=JSON, timeout=30))[:2] == (413, "body_too_large")
     assert error(httpx.get(f"{server.url}/v2/nothing-here"))[:2] == (404, "not_found")
-    assert error(httpx.get(infer))[:2] == (405, "method_not_allowed")
+    assert error(httpx.get(infer))[:2] == (422, "invalid_inputs")  # GET takes query inputs
+    assert error(httpx.put(infer))[:2] == (405, "method_not_allowed")
     server.wait_for_line("request -  422  invalid_inputs: unknown input 'promt'")
     # After all that, the server still serves.
     assert httpx.post(infer, json=v2_body(prompt="ok")).status_code == 200

@@ -22,12 +22,12 @@ def read_events_then_drop(url: str, body: dict[str, object], keep: int) -> tuple
     payload = json.dumps(body).encode()
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(
-            b"POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             + f"Content-Length: {len(payload)}\r\n\r\n".encode()
             + payload
         )
         received = b""
-        while received.count(b"\nid: ") < keep and b"id: " + str(keep).encode() not in received:
+        while received.count(b"\ndata: ") < keep:
             received += sock.recv(4096)
     head, _, body_bytes = received.partition(b"\r\n\r\n")
     stream_id = next(
@@ -61,7 +61,7 @@ def complete_events(raw: bytes) -> list[int]:
     """Ids of the complete events in a (possibly cut) SSE byte string."""
     whole = raw[: raw.rfind(b"\n\n") + 2]
     events, _ = parse_sse(whole)
-    return [int(e.id) for e in events if e.id]
+    return [e.seq for e in events if e.id]
 
 
 def test_resume_with_last_event_id_loses_and_repeats_nothing(start_server: StartServer) -> None:
@@ -77,9 +77,10 @@ def test_resume_with_last_event_id_loses_and_repeats_nothing(start_server: Start
         timeout=30,
     )
     assert response.status_code == 200
-    assert response.content.startswith(b"retry: 3000\n\nid: %d\n" % (last + 1))
+    opening = b"retry: 3000\nid: %s:%d\n\nid: %s:%d\n"
+    assert response.content.startswith(opening % (stream_id.encode(), last, stream_id.encode(), last + 1))
     events, _ = parse_sse(response.content)
-    resumed = [int(e.id) for e in events if e.id]
+    resumed = [e.seq for e in events if e.id]
     assert seen + resumed == list(range(1, 202))  # 200 events and the terminal one
     assert [json.loads(e.data)["OUT"] for e in events[:-1]] == [f"w{i} " for i in range(last, 200)]
     assert events[-1].event == "done"
@@ -92,7 +93,7 @@ def test_resume_with_last_event_id_loses_and_repeats_nothing(start_server: Start
     replay = httpx.get(
         f"{server.url}/v2/models/echo/streams/{stream_id}", headers={"Last-Event-ID": "198"}
     )
-    assert [e.id for e in parse_sse(replay.content)[0]] == ["199", "200", "201"]
+    assert [e.seq for e in parse_sse(replay.content)[0]] == [199, 200, 201]
 
 
 def test_resume_of_unknown_or_expired_streams_is_404(start_server: StartServer) -> None:

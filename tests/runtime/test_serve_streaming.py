@@ -25,14 +25,14 @@ def test_stream_is_framed_with_retry_ids_and_one_done_event(start_server: StartS
     stream_id = response.headers["x-stream-id"]
     assert response.headers["x-resume-url"] == f"/v2/models/echo/streams/{stream_id}"
     expected_prefix = (
-        b"retry: 3000\n\n"
-        b'id: 1\ndata: {"OUT":"how "}\n\n'
-        b'id: 2\ndata: {"OUT":"to "}\n\n'
-        b'id: 3\ndata: {"OUT":"make "}\n\n'
-        b'id: 4\ndata: {"OUT":"an "}\n\n'
-        b'id: 5\ndata: {"OUT":"omelette "}\n\n'
-        b"id: 6\nevent: done\ndata: "
-    )
+        b"retry: 3000\nid: S:0\n\n"
+        b'id: S:1\ndata: {"OUT":"how "}\n\n'
+        b'id: S:2\ndata: {"OUT":"to "}\n\n'
+        b'id: S:3\ndata: {"OUT":"make "}\n\n'
+        b'id: S:4\ndata: {"OUT":"an "}\n\n'
+        b'id: S:5\ndata: {"OUT":"omelette "}\n\n'
+        b"id: S:6\nevent: done\ndata: "
+    ).replace(b"S", stream_id.encode())
     assert response.content.startswith(expected_prefix)
     assert response.content.endswith(b"}\n\n")
     done = json.loads(response.content[len(expected_prefix) :])
@@ -53,7 +53,7 @@ def test_events_with_unicode_arrive_as_utf8_json(start_server: StartServer) -> N
 def test_model_raising_mid_stream_ends_with_an_error_event(start_server: StartServer) -> None:
     server = start_server("misbehaving")
     events, _ = parse_sse(post_stream(server.url, "misbehaving", MODE="raise").content)
-    assert [(e.id, e.event) for e in events] == [("1", "message"), ("2", "message"), ("3", "error")]
+    assert [(e.seq, e.event) for e in events] == [(1, "message"), (2, "message"), (3, "error")]
     assert json.loads(events[-1].data) == {
         "code": "model_error",
         "message": "ValueError: boom at token 3",
@@ -97,15 +97,20 @@ def test_sending_after_finalising_is_an_error(start_server: StartServer) -> None
     }
 
 
-def test_inference_time_before_the_first_event_is_a_504(start_server: StartServer) -> None:
+def test_inference_time_before_the_first_event_is_an_in_band_error(
+    start_server: StartServer,
+) -> None:
     server = start_server("misbehaving")  # its inferless.yaml says inference_time: "2"
     started = time.monotonic()
     response = post_stream(server.url, "misbehaving", MODE="hang")
     assert 1.8 < time.monotonic() - started < 6
-    assert response.status_code == 504
-    assert response.json()["error"] == {
+    assert response.status_code == 200  # headers went out at admission
+    events, _ = parse_sse(response.content)
+    assert [e.event for e in events] == ["error"]
+    assert json.loads(events[0].data) == {
         "code": "inference_timeout",
-        "message": "the model sent nothing within inference_time (2 s)",
+        "message": "the request took longer than inference_time (2 s)",
+        "retryable": True,
     }
     server.wait_for_line(r"stream \w+  504  events=0 .* end=inference_timeout")
     # The hung thread cannot be cancelled, so a fresh worker takes over and serving resumes.
@@ -176,7 +181,8 @@ def test_a_reader_too_slow_for_the_replay_buffer_gets_an_error_not_more_memory(
     with socket.create_connection((host, int(port)), timeout=30) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         sock.sendall(
-            b"POST /v2/models/echo/infer HTTP/1.1\r\nHost: x\r\n"
+            b"POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\n"
             + f"Content-Length: {len(body)}\r\n\r\n".encode()
             + body
         )

@@ -11,10 +11,7 @@ from urllib.parse import urlsplit
 from infer.errors import UsageError
 from infer.repo.datatypes import SCHEMA_TO_WIRE
 from infer.repo.suggest import did_you_mean
-
-TRUE_WORDS = {"true", "1", "yes", "y", "on"}
-FALSE_WORDS = {"false", "0", "no", "n", "off"}
-
+from infer.repo.text_values import TextValueError, parse_text_value
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -47,27 +44,15 @@ class Endpoint:
 
 def convert(name: str, datatype: str, text: str) -> Any:
     """One command-line value converted to the input's datatype, or a clear error."""
-    if datatype == "INT":
-        try:
-            return int(text)
-        except ValueError:
-            raise UsageError(
-                f"--input {name}={text}: {name} is INT and {text!r} is not an integer"
-            ) from None
-    if datatype == "FLOAT":
-        try:
-            return float(text)
-        except ValueError:
-            raise UsageError(
-                f"--input {name}={text}: {name} is FLOAT and {text!r} is not a number"
-            ) from None
-    if datatype == "BOOLEAN":
-        if text.lower() in TRUE_WORDS:
-            return True
-        if text.lower() in FALSE_WORDS:
-            return False
-        raise UsageError(f"--input {name}={text}: {name} is BOOLEAN; use true or false")
-    return text
+    try:
+        return parse_text_value(datatype, text)
+    except TextValueError as error:
+        kind = "an integer" if datatype == "INT" else "a number"
+        if datatype == "BOOLEAN":
+            raise UsageError(f"--input {name}={text}: {name} is BOOLEAN; use true or false") from None
+        raise UsageError(
+            f"--input {name}={text}: {name} is {datatype} and {text!r} is not {kind}"
+        ) from error
 
 
 def build_body(

@@ -111,6 +111,17 @@ def serve(
         Optional[list[Path]],  # noqa: UP045
         typer.Option("--env-file", help="A dotenv file of variables; repeatable."),
     ] = None,
+    allow_host: Annotated[
+        Optional[list[str]],  # noqa: UP045 - Typer needs Optional on Python 3.10
+        typer.Option(help="Also answer requests whose Host is NAME (repeatable; * for any)."),
+    ] = None,
+    cors: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            help="Let pages on ORIGIN (scheme://host:port) call the server (repeatable; * for "
+            "any origin, without credentials). Off by default."
+        ),
+    ] = None,
 ) -> None:
     """Run the model: app.py in a worker process, the v2 HTTP API and SSE in front of it.
 
@@ -132,6 +143,12 @@ def serve(
         stream=sys.stderr,
     )
     with user_errors():
+        from infer.runtime.browser_security import BrowserPolicy, InvalidOriginError
+
+        try:
+            BrowserPolicy.build(host, tuple(allow_host or ()), tuple(cors or ()))
+        except InvalidOriginError as error:
+            raise UsageError(f"--cors {error}") from None
         settings = read_repo_settings(path)
         chosen = resolve_device(device, gpu)
         worker = prepare_and_report(
@@ -157,6 +174,8 @@ def serve(
             keep_alive_timeout_s=keep_alive_timeout,
             header_timeout_s=header_timeout,
             tokenizer=tokenizer.resolve() if tokenizer else None,
+            allow_hosts=tuple(allow_host or ()),
+            cors_origins=tuple(cors or ()),
         )
         for warning in settings.warnings:
             stderr.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)

@@ -47,6 +47,9 @@ class ServeConfig:
     tokenizer: Path | None = None
     # Which Python, variables and device the worker runs with (see infer.environment).
     worker: WorkerEnvironment = field(default_factory=WorkerEnvironment)
+    # Browsers (see browser_security.py): extra Host names, and origins allowed by CORS.
+    allow_hosts: tuple[str, ...] = ()
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def is_loopback(self) -> bool:

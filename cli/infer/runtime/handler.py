@@ -25,7 +25,8 @@ class StreamProtocolError(Exception):
 
 
 # One encoder for every event: json.dumps with options builds a new encoder per call.
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# allow_nan=False: NaN and Infinity are not JSON, and a browser's JSON.parse rejects them.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
 def _event_json(event: dict[str, Any]) -> bytes:

@@ -12,14 +12,18 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from infer.repo.v2_inputs import parse_v2_inputs
+from infer.runtime.browser_security import BrowserGuard, BrowserPolicy
+from infer.runtime.event_ids import InvalidLastEventIdError, parse_last_event_id
 from infer.runtime.http_errors import error_response, internal_error
 from infer.runtime.limits import BodyError, read_request_json
+from infer.runtime.query_inputs import query_to_v2_body
 from infer.runtime.slots import QueueFullError, Slot, SlotsClosedError
 from infer.runtime.sse_response import SSEResponse, stream_headers
 from infer.runtime.state import Runtime
@@ -66,7 +70,7 @@ def _wrong_model(runtime: Runtime, name: str) -> Response | None:
 
 
 async def infer(request: Request) -> Response:
-    """POST /v2/models/{name}[/versions/1]/infer."""
+    """POST /v2/models/{name}[/versions/1]/infer; GET with inputs in the query (EventSource)."""
     response = await _infer(request)
     if isinstance(response, JSONResponse) and response.status_code >= 400:
         # Streams and answers log themselves when they end; refusals are logged here.
@@ -83,12 +87,38 @@ async def _infer(request: Request) -> Response:
         return problem
     if runtime.shutting_down and (problem := _unavailable(runtime)):
         return problem
+    if request.method == "GET":
+        return await _infer_get(request, runtime, started)
     try:
         body = await read_request_json(request, config)
     except BodyError as error:
         return error_response(error.status, error.code, error.message)
     if problem := _unavailable(runtime):
         return problem
+    return await _admit(runtime, body, started)
+
+
+async def _infer_get(request: Request, runtime: Runtime, started: float) -> Response:
+    # EventSource reconnects to the URL it opened, with Last-Event-ID: that continues the
+    # stream the id names (its ids carry the stream's id), it never starts a new generation.
+    if request.headers.get("last-event-id"):
+        return _resume(request, runtime, None)
+    if problem := _unavailable(runtime):
+        return problem
+    body, problems = query_to_v2_body(
+        request.query_params.multi_items(), runtime.supervisor.state.inputs
+    )
+    if problems:
+        details = [{"name": p.name, "message": p.message} for p in problems]
+        summary = "; ".join(p.message for p in problems)
+        return error_response(422, "invalid_inputs", summary, details=details)
+    return await _admit(runtime, body, started, query=request.url.query)
+
+
+async def _admit(
+    runtime: Runtime, body: Any, started: float, query: str | None = None
+) -> Response:
+    config = runtime.config
     inputs, problems = parse_v2_inputs(body, runtime.supervisor.state.inputs)
     if problems:
         details = [{"name": p.name, "message": p.message} for p in problems]
@@ -110,7 +140,7 @@ async def _infer(request: Request) -> Response:
         return _shutting_down()
     remaining = config.inference_time_s - (time.perf_counter() - started)
     if runtime.supervisor.state.streaming:
-        return await _start_stream(runtime, inputs, slot, remaining)
+        return _start_stream(runtime, inputs, slot, remaining, query)
     return await _run_once(runtime, inputs, slot, remaining)
 
 
@@ -122,28 +152,22 @@ async def _take_slot(runtime: Runtime) -> Slot:
     return Slot(runtime.slots)
 
 
-async def _start_stream(
-    runtime: Runtime, inputs: dict[str, Any], slot: Slot, remaining: float
+def _start_stream(
+    runtime: Runtime, inputs: dict[str, Any], slot: Slot, remaining: float, query: str | None
 ) -> Response:
     config = runtime.config
     stream = runtime.registry.create()
+    stream.query = query
     runtime.hold_slot(stream, slot)
     stream.request_no = runtime.supervisor.submit(inputs, stream)
     stream.on_end(runtime.on_stream_end)
     loop = asyncio.get_running_loop()
     deadline = loop.call_later(remaining, _on_deadline, runtime, stream)
     stream.on_end(lambda _: deadline.cancel())
-    # Headers wait for the first event, so a model that never starts gets a real 504; the
-    # deadline above ends the stream, so this wait always returns.
-    await stream.wait()
-    if stream.outcome == "inference_timeout" and stream.events == 0:
-        return error_response(
-            504,
-            "inference_timeout",
-            f"the model sent nothing within inference_time ({config.inference_time_s:g} s)",
-        )
-    name = config.model_name
-    resume_url = f"/v2/models/{name}/streams/{stream.id}"
+    # Admitted: status, headers, retry and pings go out now, not when the model first speaks,
+    # so a client that gives up while it thinks is noticed and its slot freed. A model that
+    # never starts is ended in-band by the deadline above (an `error` event, inference_timeout).
+    resume_url = f"/v2/models/{config.model_name}/streams/{stream.id}"
     return _as_response(
         SSEResponse(
             stream,
@@ -207,23 +231,55 @@ async def resume(request: Request) -> Response:
     runtime = _runtime(request)
     if problem := _wrong_model(runtime, request.path_params["name"]):
         return problem
-    stream = runtime.registry.get(request.path_params["stream_id"])
+    return _resume(request, runtime, request.path_params["stream_id"])
+
+
+def _resume(request: Request, runtime: Runtime, stream_id: str | None) -> Response:
+    """Continue a stream after its Last-Event-ID (or from what the buffer holds, without one).
+
+    ``stream_id`` comes from a resume URL; on the infer URL (EventSource) the id names it.
+    """
+    via_infer_url = stream_id is None
+    raw = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
+    last = None
+    if raw:
+        try:
+            last = parse_last_event_id(raw)
+        except InvalidLastEventIdError as error:
+            return error_response(400, "invalid_last_event_id", str(error))
+        if stream_id is None:
+            stream_id = last.stream_id
+        elif last.stream_id not in (None, stream_id):
+            return error_response(
+                400, "invalid_last_event_id", f"Last-Event-ID {raw!r} is not from this stream"
+            )
+    stream = runtime.registry.get(stream_id) if stream_id else None
     if stream is None:
         return error_response(
             404, "stream_not_found", "no such stream: it never existed or has expired"
         )
-    raw = request.headers.get("last-event-id") or request.query_params.get("last_event_id") or "0"
-    if not raw.strip().isdigit():
-        return error_response(400, "invalid_last_event_id", f"Last-Event-ID {raw!r} is not an id")
-    after = int(raw)
-    if stream.ended and after >= stream.last_id:
-        return Response(status_code=204)
-    try:
-        stream.read_from(after)
-    except EventsLostError as error:
-        return error_response(404, "events_expired", f"cannot resume: {error}")
+    if via_infer_url and stream.query != request.url.query:
+        return error_response(
+            400, "invalid_last_event_id", "Last-Event-ID names a stream started by another URL"
+        )
+    after = last.sequence if last is not None else None
+    if after is not None:
+        if after > stream.last_id:
+            return error_response(
+                400,
+                "invalid_last_event_id",
+                f"Last-Event-ID {raw!r} is ahead of the stream (its last event is "
+                f"{stream.last_id})",
+            )
+        if stream.ended and after == stream.last_id:
+            # The client has the terminal event: 204 tells EventSource to stop reconnecting.
+            return Response(status_code=204)
+        try:
+            stream.read_from(after)
+        except EventsLostError as error:
+            return error_response(404, "events_expired", f"cannot resume: {error}")
     runtime.reattach(stream)
-    resume_url = str(request.url.path)
+    resume_url = f"/v2/models/{runtime.config.model_name}/streams/{stream.id}"
     return _as_response(
         SSEResponse(
             stream,
@@ -323,15 +379,18 @@ def build_app(runtime: Runtime) -> Starlette:
         Route("/v2/models/{name}", metadata),
         Route("/v2/models/{name}/versions/1", metadata),
         Route("/v2/models/{name}/ready", ready),
-        Route("/v2/models/{name}/infer", infer, methods=["POST"]),
+        Route("/v2/models/{name}/infer", infer, methods=["GET", "POST"]),
         Route("/v2/models/{name}/versions/1/infer", infer, methods=["POST"]),
         Route("/v2/models/{name}/streams/{stream_id}", resume, methods=["GET"]),
         Route("/v2/models/{name}/streams/{stream_id}", cancel, methods=["DELETE"]),
     ]
+    config = runtime.config
+    policy = BrowserPolicy.build(config.host, config.allow_hosts, config.cors_origins)
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error, Exception: internal_error},
+        middleware=[Middleware(BrowserGuard, policy=policy)],
     )
     app.state.runtime = runtime
     from infer.runtime.openai.routes import openai_routes  # imported here: it builds on this module

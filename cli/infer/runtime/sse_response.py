@@ -19,12 +19,17 @@ from infer.runtime.streams import EventsLostError, Stream
 
 
 class SSEResponse:
-    """Sends ``stream``'s events after id ``after``, then live ones, until the terminal event."""
+    """Sends ``stream``'s events after id ``after``, then live ones, until the terminal event.
+
+    ``after=None`` (a first connect without Last-Event-ID) replays whatever the buffer still
+    holds, saying in-band (a ``trimmed`` event) when the start is gone. Status, headers, the
+    ``retry:``/``id:`` opening and pings go out at once, before the model's first event.
+    """
 
     def __init__(
         self,
         stream: Stream,
-        after: int,
+        after: int | None,
         *,
         heartbeat_s: float,
         retry_ms: int,
@@ -74,7 +79,12 @@ class SSEResponse:
     async def _pump(self, send: Send) -> None:
         stream = self.stream
         cursor = self.after
-        prefix = sse.retry_frame(self.retry_ms)
+        trimmed = b""
+        if cursor is None:
+            cursor = stream.first_kept_id - 1
+            if cursor > 0:
+                trimmed = self._trimmed_frame(cursor)
+        prefix = sse.opening_frame(self.retry_ms, stream.id_prefix, cursor) + trimmed
         while not self._disconnected:
             try:
                 chunk, cursor = stream.read_from(cursor)
@@ -103,7 +113,19 @@ class SSEResponse:
             "message": f"this reader fell too far behind and {detail}",
             "retryable": False,
         }
-        return sse.named_frame(self.stream.last_id + 1, "error", json.dumps(data).encode())
+        stream = self.stream
+        return sse.named_frame(
+            stream.id_prefix, stream.last_id + 1, "error", json.dumps(data).encode()
+        )
+
+    def _trimmed_frame(self, missing: int) -> bytes:
+        data = {
+            "code": "events_trimmed",
+            "message": f"events 1..{missing} left the replay buffer; this replay starts at "
+            f"event {missing + 1}",
+            "first_id": missing + 1,
+        }
+        return sse.notice_frame("trimmed", json.dumps(data).encode())
 
     def _tick(self) -> None:
         self._ping_due = True

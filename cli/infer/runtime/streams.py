@@ -27,6 +27,10 @@ class Stream:
 
     def __init__(self, stream_id: str, capacity: int) -> None:
         self.id = stream_id
+        self.id_prefix = stream_id.encode() + b":"
+        # For streams started by GET (EventSource): the query that started them, so a reconnect
+        # with this stream's Last-Event-ID is known to come from the same page.
+        self.query: str | None = None
         self.request_no = 0
         self.capacity = capacity
         self.started = time.perf_counter()
@@ -53,6 +57,11 @@ class Stream:
         """The id of the last event written (the terminal one once ended)."""
         return self._next_id - 1
 
+    @property
+    def first_kept_id(self) -> int:
+        """The id of the oldest event still in the replay buffer (1 until the buffer trims)."""
+        return self._base
+
     def on_end(self, callback: Callable[[Stream], None]) -> None:
         """Call ``callback(stream)`` once, when the stream ends."""
         if self.ended:
@@ -70,7 +79,7 @@ class Stream:
         if self.first_event_at is None:
             self.first_event_at = time.perf_counter()
         frames = self._frames
-        frames.append(sse.event_frame(event_id, payload))
+        frames.append(sse.event_frame(self.id_prefix, event_id, payload))
         if len(frames) >= 2 * self.capacity:
             del frames[: self.capacity]
             self._base += self.capacity
@@ -101,7 +110,9 @@ class Stream:
                 ),
             }
         self.outcome = event if event == "done" else str(data.get("code", event))
-        self._terminal = sse.named_frame(self._next_id, event, json.dumps(data).encode())
+        self._terminal = sse.named_frame(
+            self.id_prefix, self._next_id, event, json.dumps(data).encode()
+        )
         self._next_id += 1
         self._notify()
         callbacks, self._on_end = self._on_end, []
