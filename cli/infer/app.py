@@ -5,6 +5,7 @@ Command modules import their heavy machinery lazily, so ``infer --help`` stays f
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -67,4 +68,4 @@ app.add_typer(env_command.app, name="env")
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    app(args=stream_command.with_default_wait(sys.argv[1:]))

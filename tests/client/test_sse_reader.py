@@ -53,7 +53,9 @@ VECTORS = [
     # event types
     Vector("named event", b"event: add\ndata: 1\n\n", [("add", "1", "")]),
     Vector("empty event name is message", b"event:\ndata: 1\n\n", [(M, "1", "")]),
-    Vector("event type resets", b"event: a\ndata: 1\n\ndata: 2\n\n", [("a", "1", ""), (M, "2", "")]),
+    Vector(
+        "event type resets", b"event: a\ndata: 1\n\ndata: 2\n\n", [("a", "1", ""), (M, "2", "")]
+    ),
     Vector("last event line wins", b"event: a\nevent: b\ndata: 1\n\n", [("b", "1", "")]),
     Vector("field name is case-sensitive", b"Data: x\nDATA: y\ndata: z\n\n", [(M, "z", "")]),
     Vector("field with space before colon", b"data : x\ndata: y\n\n", [(M, "y", "")]),
@@ -68,10 +70,19 @@ VECTORS = [
     Vector("id not a number", b"id: abc:5\ndata: a\n\n", [(M, "a", "abc:5")]),
     Vector("id persists", b"id: 1\ndata: a\n\ndata: b\n\n", [(M, "a", "1"), (M, "b", "1")]),
     Vector("empty id resets", b"id: 1\ndata: a\n\nid\ndata: b\n\n", [(M, "a", "1"), (M, "b", "")]),
-    Vector("id with nul ignored", b"id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n", [(M, "a", "1"), (M, "b", "1")]),
+    Vector(
+        "id with nul ignored",
+        b"id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n",
+        [(M, "a", "1"), (M, "b", "1")],
+    ),
     Vector("id without data still counts", b"id: 5\n\n", [], last_id="5"),
     Vector("id after data in block", b"data: a\nid: 9\n\n", [(M, "a", "9")]),
-    Vector("id of dropped final event", b"id: 1\ndata: a\n\nid: 2\ndata: b", [(M, "a", "1")], last_id="1"),
+    Vector(
+        "id of dropped final event",
+        b"id: 1\ndata: a\n\nid: 2\ndata: b",
+        [(M, "a", "1")],
+        last_id="1",
+    ),
     Vector("id keeps spaces", b"id:  x \ndata: a\n\n", [(M, "a", " x ")]),
     Vector("unicode id", b"id: \xc2\xb2\ndata: a\n\n", [(M, "a", "²")]),
     # retry
@@ -83,7 +94,9 @@ VECTORS = [
     Vector("retry unicode digits ignored", b"retry: \xd9\xa3\n\n", [], retry=None, last_id=""),
     Vector("retry capped", b"retry: 99999999999999999999999\n\n", [], retry=60_000, last_id=""),
     Vector("retry zero", b"retry: 0\n\n", [], retry=0, last_id=""),
-    Vector("retry later value wins", b"retry: 10\nretry: x\nretry: 20\n\n", [], retry=20, last_id=""),
+    Vector(
+        "retry later value wins", b"retry: 10\nretry: x\nretry: 20\n\n", [], retry=20, last_id=""
+    ),
     Vector("retry in event block", b"retry: 7\ndata: a\n\n", [(M, "a", "")], retry=7),
     # incomplete final event and truncation
     Vector("final event without blank line dropped", b"data: a\n\ndata: b\n", [(M, "a", "")]),

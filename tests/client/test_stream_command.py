@@ -51,7 +51,8 @@ def test_keeps_up_with_thousands_of_events_per_second(start_server: StartServer)
     assert len(lines) == 20002  # every event, the done event, the summary
     summary = json.loads(lines[-1])["summary"]
     assert summary["events"] == 20000 and summary["ending"] == "done"
-    assert [json.loads(line)["id"] for line in lines[:-1]] == list(range(1, 20002))
+    ids = [json.loads(line)["id"] for line in lines[:-1]]
+    assert [int(i.rpartition(":")[2]) for i in ids] == list(range(1, 20002))
 
 
 def test_json_mode_writes_one_object_per_event_and_a_sane_summary(
@@ -60,12 +61,14 @@ def test_json_mode_writes_one_object_per_event_and_a_sane_summary(
     server = start_server("echo_stream")
     done = run_stream("--url", server.url, "--text", "one two three", "-i", "DELAY=50", "--json")
     lines = [json.loads(line) for line in done.stdout.splitlines()]
+    stream_id = lines[-1]["summary"]["stream_id"]
     assert [(line.get("id"), line.get("event")) for line in lines[:-1]] == [
-        (1, "message"),
-        (2, "message"),
-        (3, "message"),
-        (4, "done"),
+        (f"{stream_id}:1", "message"),
+        (f"{stream_id}:2", "message"),
+        (f"{stream_id}:3", "message"),
+        (f"{stream_id}:4", "done"),
     ]
+    assert lines[0]["raw"] == '{"OUT":"one "}'
     assert [line["data"] for line in lines[:3]] == [
         {"OUT": "one "},
         {"OUT": "two "},
@@ -82,9 +85,11 @@ def test_json_mode_writes_one_object_per_event_and_a_sane_summary(
 def test_raw_mode_writes_the_sse_bytes_as_received(start_server: StartServer) -> None:
     server = start_server("echo_stream")
     done = run_stream("--url", server.url, "--text", "a b", "--raw")
+    sid = done.stdout.split("\n")[1].removeprefix("id: ").removesuffix(":0")
     assert done.stdout.startswith(
-        'retry: 3000\n\nid: 1\ndata: {"OUT":"a "}\n\nid: 2\ndata: {"OUT":"b "}\n\n'
-        "id: 3\nevent: done\ndata: {"
+        f"retry: 3000\nid: {sid}:0\n\n"
+        f'id: {sid}:1\ndata: {{"OUT":"a "}}\n\nid: {sid}:2\ndata: {{"OUT":"b "}}\n\n'
+        f"id: {sid}:3\nevent: done\ndata: {{"
     )
     assert done.returncode == 0
 

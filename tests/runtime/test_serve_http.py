@@ -138,7 +138,10 @@ def test_bad_requests_get_specific_json_errors(start_server: StartServer) -> Non
         "no model named 'nope'; this server serves 'basic'",
     )
     huge = b'{"inputs": [{"name": "prompt", "data": ["' + b"x" * (17 * 1024 * 1024) + b'"]}]}'
-    assert error(httpx.post(infer, content=huge, headers=JSON, timeout=30))[:2] == (413, "body_too_large")
+    assert error(httpx.post(infer, content=huge, headers=JSON, timeout=30))[:2] == (
+        413,
+        "body_too_large",
+    )
     assert error(httpx.get(f"{server.url}/v2/nothing-here"))[:2] == (404, "not_found")
     assert error(httpx.get(infer))[:2] == (422, "invalid_inputs")  # GET takes query inputs
     assert error(httpx.put(infer))[:2] == (405, "method_not_allowed")

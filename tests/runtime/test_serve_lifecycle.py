@@ -22,7 +22,8 @@ def read_events_then_drop(url: str, body: dict[str, object], keep: int) -> tuple
     payload = json.dumps(body).encode()
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(
-            b"POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"POST /v2/models/echo/infer HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\n"
             + f"Content-Length: {len(payload)}\r\n\r\n".encode()
             + payload
         )
@@ -78,7 +79,9 @@ def test_resume_with_last_event_id_loses_and_repeats_nothing(start_server: Start
     )
     assert response.status_code == 200
     opening = b"retry: 3000\nid: %s:%d\n\nid: %s:%d\n"
-    assert response.content.startswith(opening % (stream_id.encode(), last, stream_id.encode(), last + 1))
+    assert response.content.startswith(
+        opening % (stream_id.encode(), last, stream_id.encode(), last + 1)
+    )
     events, _ = parse_sse(response.content)
     resumed = [e.seq for e in events if e.id]
     assert seen + resumed == list(range(1, 202))  # 200 events and the terminal one

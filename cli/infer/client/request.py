@@ -13,33 +13,56 @@ from infer.repo.datatypes import SCHEMA_TO_WIRE
 from infer.repo.suggest import did_you_mean
 from infer.repo.text_values import TextValueError, parse_text_value
 
+
 @dataclass(frozen=True)
 class Endpoint:
-    """Where the model lives: the server's base URL and the model's name."""
+    """Where the model lives: the server's base URL and the model's name (the v2 API)."""
 
     base_url: str
     model: str | None
 
     @classmethod
     def parse(cls, url: str, model: str | None) -> Endpoint:
-        """Accept a server URL or a full `/v2/models/NAME/...` URL (as the platform gives)."""
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https"} or not parts.netloc:
-            raise UsageError(
-                f"--url {url!r} is not an http(s) URL", hint="e.g. --url http://127.0.0.1:8000"
-            )
-        base = f"{parts.scheme}://{parts.netloc}"
-        segments = [s for s in parts.path.split("/") if s]
-        if len(segments) >= 3 and segments[:2] == ["v2", "models"]:
-            model = model or segments[2]
-            prefix = ""
-        else:
-            prefix = parts.path.rstrip("/")
-        return cls(base + prefix, model)
+        """A server URL or a `/v2/models/NAME[/versions/N][/infer]` URL (as the platform gives)."""
+        target = parse_target(url, model)
+        if not isinstance(target, Endpoint):
+            raise UsageError(f"--url {url!r} is not a server or a v2 model URL")
+        return target
 
     def model_url(self, suffix: str = "") -> str:
         """URL of this model's endpoint ``suffix``."""
         return f"{self.base_url}/v2/models/{self.model}{suffix}"
+
+
+@dataclass(frozen=True)
+class StreamURL:
+    """Any other URL: read as an SSE stream as it is (GET, or POST with a body)."""
+
+    url: str
+
+
+def parse_target(url: str, model: str | None) -> Endpoint | StreamURL:
+    """What ``--url`` names: a server / v2 model (the v2 API), or a URL to read as SSE."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise UsageError(
+            f"--url {url!r} is not an http(s) URL", hint="e.g. --url http://127.0.0.1:8000"
+        )
+    base = f"{parts.scheme}://{parts.netloc}"
+    segments = [s for s in parts.path.split("/") if s]
+    if parts.query or parts.fragment:
+        return StreamURL(url)
+    if not segments:
+        return Endpoint(base, model)
+    if segments[:2] == ["v2", "models"] and len(segments) >= 3 and _is_model_path(segments[3:]):
+        return Endpoint(base, model or segments[2])
+    return StreamURL(url)
+
+
+def _is_model_path(rest: list[str]) -> bool:
+    if rest[:1] == ["versions"] and len(rest) >= 2:
+        rest = rest[2:]
+    return rest in ([], ["infer"])
 
 
 def convert(name: str, datatype: str, text: str) -> Any:
@@ -49,7 +72,9 @@ def convert(name: str, datatype: str, text: str) -> Any:
     except TextValueError as error:
         kind = "an integer" if datatype == "INT" else "a number"
         if datatype == "BOOLEAN":
-            raise UsageError(f"--input {name}={text}: {name} is BOOLEAN; use true or false") from None
+            raise UsageError(
+                f"--input {name}={text}: {name} is BOOLEAN; use true or false"
+            ) from None
         raise UsageError(
             f"--input {name}={text}: {name} is {datatype} and {text!r} is not {kind}"
         ) from error

@@ -1,40 +1,38 @@
-"""Consuming one streamed answer: SSE over httpx (decoded with httpx-sse's decoders),
-reconnection with Last-Event-ID as the SSE standard promises, and clear failures."""
+"""Consuming one streamed answer over HTTP: the WHATWG reader (sse_reader.py) under a protocol
+layer (protocol.py), reconnection with Last-Event-ID as EventSource does it, waiting for a
+server that is starting, and follow-up URLs kept on the user's origin."""
 
 from __future__ import annotations
 
-import codecs
 import contextlib
-import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 
-from infer.client.request import Endpoint
+from infer.client.origin import resolve_same_origin
+from infer.client.protocol import Event, InferProtocol, PlainProtocol
+from infer.client.sse_reader import SSEFormatError, SSEReader
+from infer.client.terminal import sanitise
 from infer.errors import ClientError
 
+__all__ = ["Event", "Handlers", "Outcome", "StreamRequest", "StreamSession"]
+
 DEFAULT_RETRY_MS = 3000
-
-
-@dataclass(frozen=True)
-class Event:
-    """One model event (or the terminal one) as received."""
-
-    id: int
-    name: str  # "message", "done" or "error"
-    data: dict[str, Any]
-    at: float  # perf_counter when its bytes arrived
+MAX_REDIRECTS = 5
+MAX_RETRY_AFTER_S = 10.0
+_SSE_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
 
 
 @dataclass
 class Outcome:
     """How a stream ended, from the client's side."""
 
-    ending: str = "truncated"  # done, error, truncated, gave_up, interrupted, result
+    # done, error (terminal events); ended (a plain stream's clean end); truncated, gave_up,
+    # interrupted; result (a non-streaming answer)
+    ending: str = "truncated"
     terminal: dict[str, Any] = field(default_factory=dict)
     reconnects: int = 0
     stream_id: str | None = None
@@ -50,205 +48,293 @@ class Handlers:
     on_raw: Callable[[bytes], None] | None = None
     on_notice: Callable[[str], None] = lambda _: None
     on_chunk_end: Callable[[], None] = lambda: None
+    on_status: Callable[[str | None], None] = lambda _: None
+
+
+@dataclass(frozen=True)
+class StreamRequest:
+    """The first request of a stream."""
+
+    method: str
+    url: str
+    body: bytes | None = None
+    content_type: str | None = None
 
 
 class StreamSession:
-    """One request to a model, streamed to the end (or as far as it goes)."""
+    """One stream, read to its end (or as far as it goes), reconnecting when it drops."""
 
     def __init__(
         self,
-        endpoint: Endpoint,
+        origin: str,
         token: str | None = None,
         max_reconnects: int = 5,
         retry_ms: int | None = None,
         connect_timeout: float = 10.0,
+        wait_s: float | None = None,
     ) -> None:
-        self.endpoint = endpoint
+        self.origin = origin  # the --url: follow-up URLs must stay on its origin
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         timeout = httpx.Timeout(connect=connect_timeout, read=None, write=30.0, pool=10.0)
-        self.client = httpx.Client(headers=headers, timeout=timeout)
+        # Redirects are followed by hand, and only on the same origin (see _send_once).
+        self.client = httpx.Client(headers=headers, timeout=timeout, follow_redirects=False)
         self.max_reconnects = max_reconnects
         self.retry_override_ms = retry_ms
         self.retry_ms = DEFAULT_RETRY_MS
-        self.last_id = 0
+        self.wait_s = wait_s
+        self.last_event_id = ""
         self.outcome = Outcome()
-        self._resume_path: str | None = None
+        self.protocol: InferProtocol | PlainProtocol | None = None
+        self._resume_url: str | None = None
+        self._handlers = Handlers(on_event=lambda _: None)
 
     def close(self) -> None:
         """Release the connection pool."""
         self.client.close()
 
-    def resolve_model(self) -> None:
-        """Without --model, ask the server for its (only) model's name."""
-        if self.endpoint.model is None:
-            self.endpoint = Endpoint(self.endpoint.base_url, self._only_model())
+    def get_json(self, url: str, handlers: Handlers | None = None) -> dict[str, Any]:
+        """GET a JSON document (model metadata), waiting for readiness when asked to."""
+        if handlers is not None:
+            self._handlers = handlers
+        response = self._send(self.client.build_request("GET", url))
+        response.read()
+        response.close()
+        return _json(response)
 
-    def metadata(self) -> dict[str, Any]:
-        """The model's metadata (its inputs and streaming flag)."""
-        self.resolve_model()
-        response = self._request("GET", self.endpoint.model_url())
-        return self._json(response)
-
-    def _only_model(self) -> str:
-        models = self._json(self._request("GET", f"{self.endpoint.base_url}/v2/models"))
-        names = [str(m["name"]) for m in models.get("models", [])]
-        if len(names) != 1:
-            raise ClientError(
-                f"the server at {self.endpoint.base_url} serves {len(names)} models",
-                hint="choose one with --model NAME",
-            )
-        return names[0]
-
-    def run(self, body: dict[str, Any], handlers: Handlers) -> Outcome:
+    def run(self, request: StreamRequest, handlers: Handlers) -> Outcome:
         """Send the request and consume the answer, reconnecting when the connection drops."""
-        self.resolve_model()
-        url = self.endpoint.model_url("/infer")
-        request = self.client.build_request("POST", url, json=body, headers=_SSE_HEADERS)
-        self._consume(self._send(request), handlers, first=True)
+        self._handlers = handlers
+        first = self.client.build_request(
+            request.method,
+            request.url,
+            content=request.body,
+            headers={
+                **_SSE_HEADERS,
+                **({"Content-Type": request.content_type} if request.content_type else {}),
+            },
+        )
+        handlers.on_status("queued")
+        self._consume(self._send(first), first=True)
         while self.outcome.ending == "truncated":
-            if not self._resume_path or self.outcome.reconnects >= self.max_reconnects:
-                if self._resume_path:
-                    self.outcome.ending = "gave_up"
+            target = self._resume_url or (request.url if request.method == "GET" else None)
+            if target is None:
+                return self.outcome  # re-sending a POST would start a new generation
+            if self.outcome.reconnects >= self.max_reconnects:
+                self.outcome.ending = "gave_up"
                 return self.outcome
-            self.outcome.reconnects += 1
-            delay_ms = (
-                self.retry_override_ms if self.retry_override_ms is not None else self.retry_ms
-            )
-            handlers.on_notice(
-                f"connection lost after event {self.last_id}; reconnecting in {delay_ms} ms "
-                f"(attempt {self.outcome.reconnects}/{self.max_reconnects})"
-            )
-            time.sleep(delay_ms / 1000)
-            resume = self.client.build_request(
-                "GET",
-                self.endpoint.base_url + self._resume_path,
-                headers={**_SSE_HEADERS, "Last-Event-ID": str(self.last_id)},
-            )
-            try:
-                response = self._send(resume)
-            except ClientError as error:
-                handlers.on_notice(f"reconnect failed: {error.message}")
-                continue
-            if response.status_code == 204:
-                response.close()
-                self.outcome.ending = "done"
+            if not self._reconnect(target):
                 return self.outcome
-            handlers.on_notice(f"reconnected; resuming after event {self.last_id}")
-            self._consume(response, handlers, first=False)
         return self.outcome
+
+    def _reconnect(self, url: str) -> bool:
+        handlers = self._handlers
+        self.outcome.reconnects += 1
+        delay_ms = self.retry_override_ms if self.retry_override_ms is not None else self.retry_ms
+        after = f"after event {self.last_event_id}" if self.last_event_id else "before any event"
+        handlers.on_notice(
+            f"connection lost {after}; reconnecting in {delay_ms} ms "
+            f"(attempt {self.outcome.reconnects}/{self.max_reconnects})"
+        )
+        time.sleep(delay_ms / 1000)
+        headers = dict(_SSE_HEADERS)
+        if self.last_event_id:  # EventSource sends it only once an id was seen
+            headers["Last-Event-ID"] = self.last_event_id
+        try:
+            response = self._send(self.client.build_request("GET", url, headers=headers))
+        except ClientError as error:
+            handlers.on_notice(f"reconnect failed: {error.message}")
+            return True
+        if response.status_code == 204:
+            response.close()
+            self.outcome.detail = "the server answered 204 (nothing more) without a terminal event"
+            return False
+        handlers.on_notice(f"reconnected; resuming {after}")
+        self._consume(response, first=False)
+        return True
 
     def cancel(self) -> None:
         """Ask the server to stop generating (used on Ctrl-C); best effort."""
-        if self.outcome.stream_id and self.endpoint.model:
-            url = self.endpoint.model_url(f"/streams/{self.outcome.stream_id}")
+        if self._resume_url and self.protocol is not None and self.protocol.strict:
             with contextlib.suppress(httpx.HTTPError):
-                self.client.delete(url, timeout=2)
+                self.client.delete(self._resume_url, timeout=2)
+
+    # -- HTTP ------------------------------------------------------------------------------
 
     def _send(self, request: httpx.Request) -> httpx.Response:
-        try:
+        """Send; with --wait, retry while the server is not up yet or answers 503."""
+        deadline = None if self.wait_s is None else time.monotonic() + self.wait_s
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            try:
+                response = self._send_once(request)
+            except httpx.ConnectError:
+                if left is None or left <= 0:
+                    raise ClientError(
+                        f"cannot connect to {_origin_text(request.url)}",
+                        hint="is `infer serve` running there? (or pass --url, or --wait)",
+                    ) from None
+                self._handlers.on_status("waiting for the server to start")
+                time.sleep(min(0.5, left))
+                continue
+            except httpx.TransportError as error:
+                raise ClientError(f"{request.method} {request.url} failed: {error}") from None
+            if response.status_code == 503 and left is not None and left > 0:
+                response.read()
+                response.close()
+                self._handlers.on_status(_waiting_label(response))
+                time.sleep(min(_retry_after(response), left))
+                continue
+            if response.status_code >= 400:
+                response.read()
+                response.close()
+                raise ClientError(_http_error(response))
+            return response
+
+    def _send_once(self, request: httpx.Request) -> httpx.Response:
+        for _ in range(MAX_REDIRECTS + 1):
             response = self.client.send(request, stream=True)
-        except httpx.ConnectError:
-            raise ClientError(
-                f"cannot connect to {self.endpoint.base_url}",
-                hint="is `infer serve` running there? (or pass --url)",
-            ) from None
-        except httpx.TransportError as error:
-            raise ClientError(f"{request.method} {request.url} failed: {error}") from None
-        if response.status_code >= 400:
-            response.read()
+            location = response.headers.get("location")
+            if response.status_code not in (301, 302, 303, 307, 308) or location is None:
+                return response
             response.close()
-            raise ClientError(_http_error(response))
-        return response
+            target = resolve_same_origin(request.url, location, self.origin)
+            if target is None:
+                raise ClientError(
+                    f"{request.url} redirects to {sanitise(location)!r}, another origin; not "
+                    "following it (credentials are only sent to --url's origin)"
+                )
+            keep = response.status_code in (307, 308)
+            request = self.client.build_request(
+                request.method if keep else "GET",
+                target,
+                content=request.content if keep and request.method != "GET" else None,
+                headers={k: v for k, v in request.headers.items() if k.lower() != "host"}
+                if keep
+                else _SSE_HEADERS,
+            )
+        raise ClientError(f"{request.url}: more than {MAX_REDIRECTS} redirects")
 
-    def _request(self, method: str, url: str) -> httpx.Response:
-        response = self._send(self.client.build_request(method, url))
-        response.read()
-        response.close()
-        return response
+    # -- reading ---------------------------------------------------------------------------
 
-    def _json(self, response: httpx.Response) -> dict[str, Any]:
+    def _consume(self, response: httpx.Response, first: bool) -> None:
         try:
-            data = response.json()
-        except ValueError:
-            raise ClientError(
-                f"{response.request.url} answered HTTP {response.status_code} that is not JSON",
-                hint="is --url pointing at an infer server?",
-            ) from None
-        if not isinstance(data, dict):
-            raise ClientError(f"{response.request.url} answered unexpected JSON")
-        return data
-
-    def _consume(self, response: httpx.Response, handlers: Handlers, first: bool) -> None:
-        try:
-            self._consume_open(response, handlers, first)
+            self._consume_open(response, first)
         finally:
             response.close()
 
-    def _consume_open(self, response: httpx.Response, handlers: Handlers, first: bool) -> None:
-        content_type = response.headers.get("content-type", "").partition(";")[0]
+    def _consume_open(self, response: httpx.Response, first: bool) -> None:
+        handlers = self._handlers
+        content_type = response.headers.get("content-type", "").partition(";")[0].strip()
         if first and content_type == "application/json":
             response.read()
+            handlers.on_status(None)
             self.outcome.ending = "result"
-            self.outcome.result = self._json(response)
+            self.outcome.result = _json(response)
             return
         if content_type != "text/event-stream":
+            handlers.on_status(None)
             raise ClientError(
-                f"{response.request.url} answered {content_type or 'no content type'}, "
-                "not text/event-stream",
-                hint="is --url pointing at an infer server?",
+                f"{response.request.url} answered {sanitise(content_type) or 'no content type'}"
+                ", not text/event-stream",
+                hint="is --url pointing at an SSE stream or an infer server?",
             )
-        if "x-resume-url" in response.headers:
-            self._resume_path = response.headers["x-resume-url"]
-            self.outcome.stream_id = response.headers.get("x-stream-id")
+        self._note_headers(response)
+        handlers.on_status("waiting for the first event")
+        reader = SSEReader(last_event_id=self.last_event_id)
+        protocol = self.protocol
+        assert protocol is not None
         try:
-            for event in self._events(response, handlers):
-                handlers.on_event(event)
-                if event.name != "message":
-                    self.outcome.ending = "done" if event.name == "done" else "error"
-                    self.outcome.terminal = event.data
-                    return
+            for chunk in response.iter_raw():
+                now = time.perf_counter()
+                if handlers.on_raw is not None:
+                    handlers.on_raw(chunk)
+                for message in reader.feed(chunk):
+                    event = protocol.accept(message, now)
+                    self.last_event_id = reader.last_event_id
+                    if event.name == "trimmed" and protocol.strict:
+                        handlers.on_notice(_notice_text(event))
+                        continue
+                    handlers.on_event(event)
+                    if ending := protocol.ending(event):
+                        self.outcome.ending = ending
+                        self.outcome.terminal = event.data if isinstance(event.data, dict) else {}
+                        return
+                self.last_event_id = reader.last_event_id
+                if reader.retry_ms is not None:
+                    self.retry_ms = reader.retry_ms
+                handlers.on_chunk_end()
+            reader.close()
         except (httpx.TransportError, httpx.StreamError):
             return  # a dropped connection: run() decides whether to resume
+        except SSEFormatError as error:
+            raise ClientError(f"malformed SSE: {error}") from None
+        if not protocol.strict and _framed(response):
+            # The body ended as its HTTP framing says it should: a clean end, not a drop.
+            self.outcome.ending = "ended"
 
-    def _events(self, response: httpx.Response, handlers: Handlers) -> Iterator[Event]:
-        text_decoder = codecs.getincrementaldecoder("utf-8")()
-        lines = SSELineDecoder()
-        decoder = SSEDecoder()
-        for chunk in response.iter_raw():
-            now = time.perf_counter()
-            if handlers.on_raw is not None:
-                handlers.on_raw(chunk)
-            for line in lines.decode(text_decoder.decode(chunk)):
-                sse = decoder.decode(line)
-                if sse is None:
-                    continue
-                if sse.retry is not None:
-                    self.retry_ms = sse.retry
-                if not sse.data:
-                    continue  # a retry-only block, or a ping after an id (httpx-sse quirk)
-                yield self._event(sse.id, sse.event or "message", sse.data, now)
-            handlers.on_chunk_end()
-
-    def _event(self, raw_id: str, name: str, data: str, at: float) -> Event:
-        try:
-            event_id = int(raw_id)
-        except ValueError:
-            raise ClientError(f"malformed SSE: event id {raw_id!r} is not a number") from None
-        try:
-            payload = json.loads(data)
-        except json.JSONDecodeError:
-            raise ClientError(
-                f"malformed SSE: event {event_id} carries data that is not JSON: {data[:80]!r}"
-            ) from None
-        if not isinstance(payload, dict):
-            raise ClientError(f"malformed SSE: event {event_id} is not a JSON object")
-        if event_id <= self.last_id:
-            raise ClientError(f"malformed SSE: event id {event_id} after {self.last_id}")
-        self.last_id = event_id
-        return Event(event_id, name, payload, at)
+    def _note_headers(self, response: httpx.Response) -> None:
+        stream_id = response.headers.get("x-stream-id")
+        if stream_id is not None and not isinstance(self.protocol, InferProtocol):
+            self.protocol = InferProtocol()
+            self.outcome.stream_id = sanitise(stream_id)
+        elif self.protocol is None:
+            self.protocol = PlainProtocol()
+        resume = response.headers.get("x-resume-url")
+        if resume is not None:
+            target = resolve_same_origin(response.request.url, resume, self.origin)
+            if target is None:
+                self._handlers.on_notice(
+                    f"ignoring X-Resume-Url {sanitise(resume)!r}: it leaves "
+                    f"{_origin_text(self.origin)}"
+                )
+            else:
+                self._resume_url = target
 
 
-_SSE_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
+def _framed(response: httpx.Response) -> bool:
+    encoding = response.headers.get("transfer-encoding", "").lower()
+    return "chunked" in encoding or "content-length" in response.headers
+
+
+def _notice_text(event: Event) -> str:
+    data = event.data if isinstance(event.data, dict) else {}
+    return sanitise(str(data.get("message") or event.raw))
+
+
+def _origin_text(url: str | httpx.URL) -> str:
+    parsed = httpx.URL(str(url))
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{parsed.scheme}://{parsed.host}{port}"
+
+
+def _retry_after(response: httpx.Response) -> float:
+    value = response.headers.get("retry-after", "")
+    seconds = float(value) if value.isascii() and value.isdigit() else 1.0
+    return max(0.1, min(seconds, MAX_RETRY_AFTER_S))
+
+
+def _waiting_label(response: httpx.Response) -> str:
+    try:
+        code = response.json().get("error", {}).get("code")
+    except (ValueError, AttributeError):
+        code = None
+    return {
+        "model_loading": "loading the model",
+        "over_capacity": "queued: every slot is busy",
+    }.get(str(code), "waiting: the server is unavailable (503)")
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        raise ClientError(
+            f"{response.request.url} answered HTTP {response.status_code} that is not JSON",
+            hint="is --url pointing at an infer server?",
+        ) from None
+    if not isinstance(data, dict):
+        raise ClientError(f"{response.request.url} answered unexpected JSON")
+    return data
 
 
 def _http_error(response: httpx.Response) -> str:
@@ -258,6 +344,6 @@ def _http_error(response: httpx.Response) -> str:
     except (ValueError, AttributeError):
         error = {}
     if isinstance(error, dict) and error.get("message"):
-        return f"{prefix}: {error.get('code', 'error')}: {error['message']}"
+        return sanitise(f"{prefix}: {error.get('code', 'error')}: {error['message']}")
     text = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
-    return f"{prefix}: {text}" if text else prefix
+    return sanitise(f"{prefix}: {text}" if text else prefix)

@@ -140,11 +140,10 @@ class SSEReader:
         elif name == "id":
             if "\0" not in value:
                 self._id_buffer = value
-        elif name == "retry":
-            if value and value.isascii() and value.isdigit():
-                # Digits only (no sign, no space); a huge value is capped, never slept.
-                wanted = int(value) if len(value) <= 12 else self.max_retry_ms
-                self.retry_ms = min(wanted, self.max_retry_ms)
+        elif name == "retry" and value.isascii() and value.isdigit():
+            # Digits only (no sign, no space); a huge value is capped, never slept.
+            wanted = int(value) if len(value) <= 12 else self.max_retry_ms
+            self.retry_ms = min(wanted, self.max_retry_ms)
 
     def _dispatch(self, events: list[SSEMessage]) -> None:
         self.last_event_id = self._id_buffer

@@ -77,7 +77,7 @@ class BrowserPolicy:
         return cls(bound_host, tuple(name.lower() for name in allow_hosts), origins)
 
     def host_allowed(self, host_header: str) -> bool:
-        """Whether the ``Host`` header names this server (loopback, the bound address, or listed)."""
+        """Whether ``Host`` names this server (loopback, the bound address, or listed)."""
         if "*" in self.allow_hosts:
             return True
         name = _host_name(host_header)
@@ -145,12 +145,11 @@ class BrowserGuard:
                 f"--cors {origin} to allow it",
             )
             return
-        if not origin and headers.get("sec-fetch-site") in {"cross-site", "same-site"}:
-            if "*" not in policy.cors_origins:
-                await _refuse(
-                    send, 403, "origin_not_allowed", "cross-site requests are not allowed"
-                )
-                return
+        # A no-cors request (<img src>, <script src>) from another site sends no Origin.
+        cross_site = headers.get("sec-fetch-site") in {"cross-site", "same-site"}
+        if not origin and cross_site and "*" not in policy.cors_origins:
+            await _refuse(send, 403, "origin_not_allowed", "cross-site requests are not allowed")
+            return
         method = scope["method"]
         if method == "OPTIONS" and origin and "access-control-request-method" in headers:
             await _preflight(send, allow_origin or origin)

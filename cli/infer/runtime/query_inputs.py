@@ -31,7 +31,9 @@ def query_to_v2_body(
         {
             "name": name,
             "shape": [len(data)],
-            "datatype": SCHEMA_TO_WIRE.get(by_name[name].datatype if name in by_name else "", "BYTES"),
+            "datatype": SCHEMA_TO_WIRE.get(
+                by_name[name].datatype if name in by_name else "", "BYTES"
+            ),
             "data": data,
         }
         for name, data in values.items()

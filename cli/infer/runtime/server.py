@@ -115,9 +115,7 @@ async def _infer_get(request: Request, runtime: Runtime, started: float) -> Resp
     return await _admit(runtime, body, started, query=request.url.query)
 
 
-async def _admit(
-    runtime: Runtime, body: Any, started: float, query: str | None = None
-) -> Response:
+async def _admit(runtime: Runtime, body: Any, started: float, query: str | None = None) -> Response:
     config = runtime.config
     inputs, problems = parse_v2_inputs(body, runtime.supervisor.state.inputs)
     if problems:
