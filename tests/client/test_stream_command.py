@@ -216,7 +216,9 @@ def test_reconnection_gives_up_after_bounded_attempts(scripted: list[ScriptedSer
 def test_malformed_and_non_sse_answers_are_named(scripted: list[ScriptedServer]) -> None:
     server = ScriptedServer(
         {
-            ("POST", "/v2/models/m/infer"): sse_script(b"id: 1\ndata: {not json\n\n"),
+            ("POST", "/v2/models/m/infer"): sse_script(
+                b"id: 1\ndata: {not json\n\n", headers={"x-stream-id": "s1"}
+            ),
             ("POST", "/v2/models/html/infer"): lambda h: _html(h),
             ("GET", "/v2/models/html"): json_script(200, {"inputs": []}),
         }
