@@ -24,6 +24,7 @@ class ScriptedServer:
 
     def __init__(self, routes: dict[tuple[str, str], Script]) -> None:
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.bodies: list[bytes] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,8 +35,7 @@ class ScriptedServer:
 
             def _dispatch(self, method: str) -> None:
                 length = int(self.headers.get("content-length") or 0)
-                if length:
-                    self.rfile.read(length)
+                outer.bodies.append(self.rfile.read(length) if length else b"")
                 outer.requests.append((method, self.path, dict(self.headers)))
                 script = routes.get((method, self.path))
                 if script is None and method == "GET" and self.path == "/v2/models/m":
@@ -98,3 +98,28 @@ def sse_script(body: bytes, headers: dict[str, str] | None = None, close: bool =
 
 def events(first: int, last: int) -> bytes:
     return b"".join(b'id: %d\ndata: {"OUT": "w%d "}\n\n' % (i, i) for i in range(first, last + 1))
+
+
+def framed_sse_script(body: bytes, headers: dict[str, str] | None = None) -> Script:
+    """SSE bytes with a Content-Length: the end of the body is a clean, vouched-for end."""
+
+    def script(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("content-type", "text/event-stream")
+        for key, value in (headers or {}).items():
+            handler.send_header(key, value)
+        handler.send_header("content-length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    return script
+
+
+def in_turn(*scripts: Script) -> Script:
+    """Each call runs the next script (the last one repeats)."""
+    calls = iter(range(1 << 30))
+
+    def script(handler: BaseHTTPRequestHandler) -> None:
+        scripts[min(next(calls), len(scripts) - 1)](handler)
+
+    return script

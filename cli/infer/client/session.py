@@ -203,14 +203,17 @@ class StreamSession:
                     f"{request.url} redirects to {sanitise(location)!r}, another origin; not "
                     "following it (credentials are only sent to --url's origin)"
                 )
-            keep = response.status_code in (307, 308)
+            keep = response.status_code in (307, 308)  # the method and body must not change
+            headers = request.headers.copy()
+            del headers["host"]
+            if not keep:
+                for name in ("content-type", "content-length"):
+                    headers.pop(name, None)
             request = self.client.build_request(
                 request.method if keep else "GET",
                 target,
                 content=request.content if keep and request.method != "GET" else None,
-                headers={k: v for k, v in request.headers.items() if k.lower() != "host"}
-                if keep
-                else _SSE_HEADERS,
+                headers=headers,
             )
         raise ClientError(f"{request.url}: more than {MAX_REDIRECTS} redirects")
 
