@@ -23,7 +23,7 @@ def request_bytes(path: str, count: int, interval_ms: int) -> bytes:
         }
     ).encode()
     return (
-        f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode() + body
 
@@ -70,7 +70,7 @@ async def one_stream(host: str, port: int, request: bytes) -> Result:
             if not block.startswith(b"id: "):
                 continue
             newline = block.find(b"\n")
-            event_id = int(block[4:newline])
+            event_id = int(block[4:newline].rpartition(b":")[2])  # ids are <stream>:<n>
             if block[newline + 1 : newline + 7] == b"event:":
                 result.terminal = block[newline + 8 :].split(b"\n", 1)[0].decode()
             else:
