@@ -5,6 +5,7 @@ every event must arrive exactly once, and after the terminal event it must stop 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import socket
@@ -79,10 +80,8 @@ class CuttingProxy:
                 if seen.count(b"\ndata: ") >= cut:
                     break  # drop the connection mid-stream, both ways
         for end in (source, sink):
-            try:
+            with contextlib.suppress(OSError):
                 end.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             end.close()
 
     def close(self) -> None:

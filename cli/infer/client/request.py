@@ -21,14 +21,6 @@ class Endpoint:
     base_url: str
     model: str | None
 
-    @classmethod
-    def parse(cls, url: str, model: str | None) -> Endpoint:
-        """A server URL or a `/v2/models/NAME[/versions/N][/infer]` URL (as the platform gives)."""
-        target = parse_target(url, model)
-        if not isinstance(target, Endpoint):
-            raise UsageError(f"--url {url!r} is not a server or a v2 model URL")
-        return target
-
     def model_url(self, suffix: str = "") -> str:
         """URL of this model's endpoint ``suffix``."""
         return f"{self.base_url}/v2/models/{self.model}{suffix}"

@@ -139,11 +139,15 @@ def stream(
             )
             outcome = session.run(request, handlers)
         except KeyboardInterrupt:
+            if status is not None:
+                status.set(None)
             renderer.flush()
             session.cancel()
             renderer.finish(session.outcome, "interrupted", tokenizer)
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except InferError as error:
+            if status is not None:
+                status.set(None)  # the message goes on a clean line
             renderer.flush()
             _fail(error)
     finally:
