@@ -126,6 +126,8 @@ def test_get_starts_a_stream_with_typed_query_inputs(start_server: StartServer) 
     events, _ = parse_sse(response.content)
     assert [json.loads(e.data)["OUT"] for e in events[:-1]] == ["one ", "two "]
     assert events[-1].event == "done"
+    versioned = httpx.get(f"{server.url}/v2/models/echo/versions/1/infer?TEXT=v", timeout=30)
+    assert parse_sse(versioned.content)[0][-1].event == "done"
     bad = httpx.get(f"{infer}?TEXT=x&DELAY=soon")
     assert _code(bad) == (422, "invalid_inputs")
     assert bad.json()["error"]["message"] == "input 'DELAY' is INT: 'soon' is not an integer"

@@ -378,7 +378,7 @@ def build_app(runtime: Runtime) -> Starlette:
         Route("/v2/models/{name}/versions/1", metadata),
         Route("/v2/models/{name}/ready", ready),
         Route("/v2/models/{name}/infer", infer, methods=["GET", "POST"]),
-        Route("/v2/models/{name}/versions/1/infer", infer, methods=["POST"]),
+        Route("/v2/models/{name}/versions/1/infer", infer, methods=["GET", "POST"]),
         Route("/v2/models/{name}/streams/{stream_id}", resume, methods=["GET"]),
         Route("/v2/models/{name}/streams/{stream_id}", cancel, methods=["DELETE"]),
     ]
