@@ -263,15 +263,16 @@ def test_first_bytes_go_out_before_the_first_event_and_pings_run(
         headers_at = time.monotonic() - started
         assert response.status_code == 200
         stream_id = response.headers["x-stream-id"]
+        received = b""
         chunks = response.iter_raw()
-        opening = next(chunks)
-        opened_at = time.monotonic() - started
-        ping = next(chunks)
-        rest = b"".join(chunks)
-    assert headers_at < 2.5 and opened_at < 2.5  # long before the model's 3 s
-    assert opening == b"retry: 3000\nid: %s:0\n\n" % stream_id.encode()
-    assert ping == b": ping\n\n"
-    assert b'"OUT":"late "' in rest
+        while b": ping\n\n" not in received:
+            received += next(chunks)
+        pinged_at = time.monotonic() - started
+        received += b"".join(chunks)
+    assert headers_at < 2.5 and pinged_at < 2.5  # long before the model's 3 s
+    opening = b"retry: 3000\nid: %s:0\n\n" % stream_id.encode()
+    assert received.startswith(opening + b": ping\n\n")
+    assert received.index(b": ping") < received.index(b'"OUT":"late "')
 
 
 def test_a_disconnect_before_the_first_event_cancels_and_frees_the_slot(
@@ -289,7 +290,7 @@ def test_a_disconnect_before_the_first_event_cancels_and_frees_the_slot(
             + payload
         )
         assert b"200 OK" in sock.recv(4096)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15
     while not marker.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert marker.read_text() == "cancelled"
