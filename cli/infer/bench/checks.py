@@ -59,11 +59,12 @@ class StreamChecker:
 
     def _check_id(self, raw_id: str | None) -> bool:
         """False for an event already delivered."""
-        try:
-            event_id = int(raw_id or "")
-        except ValueError:
+        # infer serve's ids are `<stream>:<n>`; other servers may send a bare `n`.
+        number = (raw_id or "").rpartition(":")[2]
+        if not (number.isascii() and number.isdigit()) or len(number) > 18:
             self._flag("malformed_event", f"event id {raw_id!r} is not a number")
             return True
+        event_id = int(number)
         if event_id <= self.last_id:
             self._flag("duplicated_text", f"event id {event_id} again after {self.last_id}")
             return False

@@ -49,6 +49,7 @@ class Prepared:
 
 def prepare(options: BenchOptions) -> Prepared:
     """Validate ``options`` and build the plan (talks to the server only for metadata)."""
+    from infer.client.plan import model_metadata
     from infer.client.request import Endpoint, build_body
     from infer.client.session import StreamSession
 
@@ -66,11 +67,10 @@ def prepare(options: BenchOptions) -> Prepared:
     endpoint = Endpoint.parse(options.url, options.model)
     needs_meta = options.text is not None or options.inputs or options.dataset is not None
     meta: dict[str, Any] = {}
-    session = StreamSession(endpoint, token=options.token)
+    session = StreamSession(options.url, token=options.token)
     try:
         if needs_meta or options.input_file is None or endpoint.model is None:
-            meta = session.metadata()
-        endpoint = session.endpoint
+            endpoint, meta = model_metadata(session, endpoint)
     finally:
         session.close()
     if meta.get("streaming") is False:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from infer.client.request import Endpoint, StreamURL, build_body
 from infer.client.session import Handlers, StreamRequest, StreamSession
@@ -46,6 +47,16 @@ def plan_request(
     )
     body_json = build_body(meta.get("inputs", []), text, pairs, input_file)
     return StreamRequest("POST", url, json.dumps(body_json).encode(), JSON_TYPE)
+
+
+def model_metadata(
+    session: StreamSession, endpoint: Endpoint, handlers: Handlers | None = None
+) -> tuple[Endpoint, dict[str, Any]]:
+    """The endpoint with its model named (the server's only one by default), and its metadata."""
+    if endpoint.model is None:
+        on = handlers or Handlers(on_event=lambda _: None)
+        endpoint = Endpoint(endpoint.base_url, only_model(session, endpoint.base_url, on))
+    return endpoint, session.get_json(endpoint.model_url(), handlers)
 
 
 def only_model(session: StreamSession, base_url: str, handlers: Handlers) -> str:

@@ -21,6 +21,17 @@ class Endpoint:
     base_url: str
     model: str | None
 
+    @classmethod
+    def parse(cls, url: str, model: str | None) -> Endpoint:
+        """A server URL or a `/v2/models/NAME[/versions/N][/infer]` URL; any other is an error."""
+        target = parse_target(url, model)
+        if not isinstance(target, Endpoint):
+            raise UsageError(
+                f"--url {url!r} is not a server or a v2 model URL",
+                hint="e.g. --url http://127.0.0.1:8000 or --url http://HOST/v2/models/NAME",
+            )
+        return target
+
     def model_url(self, suffix: str = "") -> str:
         """URL of this model's endpoint ``suffix``."""
         return f"{self.base_url}/v2/models/{self.model}{suffix}"
