@@ -407,7 +407,7 @@ def fd_limit(servers: Servers) -> Outcome:
         for _ in range(600):
             try:
                 sock = socket.create_connection(address, timeout=10)
-                sock.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+                sock.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                 sock.recv(4096)
                 idle.append(sock)
             except OSError:
@@ -499,7 +499,7 @@ def _dechunk(data: bytes) -> bytes:
 def _complete_ids(raw: bytes) -> list[int]:
     whole = raw[: raw.rfind(b"\n\n") + 2]
     events, _ = parse_sse(whole)
-    return [int(e.id) for e in events if e.id]
+    return [e.seq for e in events if e.id]  # ids are <stream>:<n>
 
 
 def fuzz(servers: Servers) -> Outcome:

@@ -170,7 +170,9 @@ def test_a_request_that_ignores_cancellation_does_not_end_healthy_streams(
 def test_hostile_bodies_get_clear_400s_and_capped_answers(start_server: StartServer) -> None:
     server = start_server("stubborn")
     url = f"{server.url}/v2/models/stubborn/infer"
-    deep = httpx.post(url, content=b"[" * 100_000 + b"]" * 100_000)
+    deep = httpx.post(
+        url, content=b"[" * 100_000 + b"]" * 100_000, headers={"content-type": "application/json"}
+    )
     assert deep.status_code == 400
     assert deep.json()["error"]["code"] == "json_too_deep"
     many = [{"name": "BOGUS", "shape": [1], "datatype": "BYTES", "data": ["x"]}] * 3000
@@ -240,14 +242,14 @@ def test_oversized_and_slow_headers_are_refused_and_idle_connections_make_room(
     assert huge.startswith(b"HTTP/1.1 431 ")
     assert b'"header_too_large"' in huge
     started = time.monotonic()
-    slow = _raw(server.url, b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n")
+    slow = _raw(server.url, b"GET /v2/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n")
     assert slow.startswith(b"HTTP/1.1 408 ")
     assert time.monotonic() - started < 5
     host, port = server.url.removeprefix("http://").split(":")
     idle = []
     for _ in range(40):  # twice the cap, all idle after one request
         sock = socket.create_connection((host, int(port)), timeout=10)
-        sock.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert sock.recv(4096).startswith(b"HTTP/1.1 200")
         idle.append(sock)
     try:
@@ -278,7 +280,7 @@ def test_idle_keep_alive_connections_are_closed_after_the_keep_alive_timeout(
     server = start_server("stubborn", "--keep-alive-timeout", "0.5")
     host, port = server.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         answer = b""
         while not answer.endswith(b'{"live":true}'):
             answer += sock.recv(4096)
