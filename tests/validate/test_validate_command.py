@@ -118,14 +118,16 @@ def test_github_output_is_one_annotation_per_finding(runner: CliRunner) -> None:
 
 
 def test_select_and_ignore_filter_by_code_or_prefix(runner: CliRunner) -> None:
-    only_app = runner.invoke(app, ["validate", str(SEED), "-f", "json", "--select", "INF3"])
+    only_app = runner.invoke(app, ["validate", str(SEED), "--format", "json", "--select", "INF3"])
     assert {f["code"] for f in json.loads(only_app.output)["findings"]} == {
         "INF307",
         "INF308",
         "INF309",
     }
     assert only_app.exit_code == 0  # warnings only
-    ignored = runner.invoke(app, ["validate", str(SEED), "-f", "json", "--ignore", "INF401,INF309"])
+    ignored = runner.invoke(
+        app, ["validate", str(SEED), "--format", "json", "--ignore", "INF401,INF309"]
+    )
     assert {f["code"] for f in json.loads(ignored.output)["findings"]} == {"INF307", "INF308"}
 
 

@@ -29,7 +29,7 @@ def init(
     ] = None,
     template: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--template", "-t", help="Template to use (see --list-templates)."),
+        typer.Option("--template", help="Template to use (see --list-templates)."),
     ] = None,
     model: Annotated[
         Optional[str],  # noqa: UP045
