@@ -43,14 +43,24 @@ def bind_socket(host: str, port: int) -> socket.socket:
     except OSError as error:
         sock.close()
         if error.errno == errno.EADDRINUSE:
-            raise InferError(
-                f"port {port} on {host} is already in use",
-                hint=f"stop the other server or pass --port {port + 1} (or --port 0 for any)",
-            ) from None
+            raise _port_in_use(host, port) from None
         raise InferError(f"cannot listen on {host}:{port}: {error.strerror}") from None
     sock.listen(2048)
     sock.set_inheritable(False)
     return sock
+
+
+def _port_in_use(host: str, port: int) -> InferError:
+    from infer.runtime.port_owner import infer_serve_model
+
+    hint = f"stop it, or pass --port 0 to pick a free port (or --port {port + 1})"
+    model = infer_serve_model(host, port)
+    if model is not None:
+        return InferError(
+            f"port {port} on {host} is already in use by another `infer serve` (model {model!r})",
+            hint=hint,
+        )
+    return InferError(f"port {port} on {host} is already in use by another program", hint=hint)
 
 
 class _Server(uvicorn.Server):
