@@ -1,4 +1,4 @@
-"""Serving on a busy port names the owner when it is another `infer serve`, and suggests --port 0."""
+"""A busy port names its owner when it is another `infer serve`, and suggests --port 0."""
 
 from __future__ import annotations
 
