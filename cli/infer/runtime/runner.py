@@ -8,14 +8,12 @@ import errno
 import logging
 import socket
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from types import FrameType
 
 import uvicorn
 from starlette.applications import Starlette
 
 from infer.errors import InferError
-from infer.repo.sources import RUNTIME_CONFIG_FILE
 from infer.runtime.config import ServeConfig
 from infer.runtime.connections import (
     FD_RESERVE,
@@ -25,12 +23,12 @@ from infer.runtime.connections import (
     raise_fd_limit,
 )
 from infer.runtime.limits import cap_log_lines
+from infer.runtime.reload import reload_on_change
 from infer.runtime.server import build_app
 from infer.runtime.shutdown import LastResort, ShutdownControl
 from infer.runtime.state import Runtime
 
 log = logging.getLogger("infer.serve")
-WATCHED_SUFFIXES = (".py", ".yaml", ".yml", ".json")
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -102,7 +100,7 @@ def run_server(config: ServeConfig, announce: Callable[[str], None]) -> int:
             tasks = [asyncio.create_task(_announce_ready(runtime, announce, config, actual_port))]
             tasks.append(asyncio.create_task(_stop_on_fatal(runtime, server, outcome)))
             if config.reload:
-                tasks.append(asyncio.create_task(_reload_on_change(runtime, config.repo)))
+                tasks.append(asyncio.create_task(reload_on_change(runtime, config, announce)))
             try:
                 yield
             finally:
@@ -168,16 +166,3 @@ async def _stop_on_fatal(runtime: Runtime, server: uvicorn.Server, outcome: dict
     await runtime.supervisor.fatal_event.wait()
     outcome["code"] = 1
     server.should_exit = True
-
-
-async def _reload_on_change(runtime: Runtime, repo: Path) -> None:
-    from watchfiles import awatch
-
-    def interesting(_: object, path: str) -> bool:
-        return path.endswith(WATCHED_SUFFIXES) and "__pycache__" not in path
-
-    async for changes in awatch(repo, watch_filter=interesting):
-        names = sorted({Path(path).name for _, path in changes})
-        if runtime.config.worker.isolated and RUNTIME_CONFIG_FILE in names:
-            log.warning("the runtime config changed: restart `infer serve --isolated` to rebuild")
-        await runtime.supervisor.restart(f"changed: {', '.join(names)}")
