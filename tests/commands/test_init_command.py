@@ -291,7 +291,8 @@ def test_init_creates_folders_and_files_with_the_users_umask(tmp_path: Path, uma
             sys.executable,
             "-c",
             f"import os, sys; os.umask({umask}); from infer.app import main; "
-            f"sys.argv = ['infer', 'init', {str(target)!r}, '--no-input', '--template', 'basic']; main()",
+            f"sys.argv = ['infer', 'init', {str(target)!r}, '--no-input', '--template', "
+            "'basic']; main()",
         ],
         capture_output=True,
         text=True,
