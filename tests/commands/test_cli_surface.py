@@ -14,12 +14,22 @@ from infer import __version__
 from infer.app import app
 from tests.conftest import ROOT, infer_command
 
-COMMANDS = ["init", "validate", "serve", "stream", "bench", "chat", "doctor"]
+COMMANDS = ["init", "validate", "serve", "stream", "bench", "chat", "doctor", "env", "env build"]
 
 
 def _subcommands() -> dict[str, Any]:
     group: Any = get_command(app)
     return dict(group.commands)
+
+
+def _leaf_commands(commands: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    leaves: dict[str, Any] = {}
+    for name, command in commands.items():
+        leaves[f"{prefix}{name}"] = command
+        nested = getattr(command, "commands", None)
+        if nested:
+            leaves.update(_leaf_commands(dict(nested), f"{prefix}{name} "))
+    return leaves
 
 
 def _options(command: Any) -> set[str]:
@@ -38,14 +48,14 @@ def test_version_prints_the_package_version(runner: CliRunner) -> None:
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_help_shows_no_bool_metavar_on_flags(runner: CliRunner, command: str) -> None:
-    result = runner.invoke(app, [command, "--help"], terminal_width=120)
+    result = runner.invoke(app, [*command.split(), "--help"], terminal_width=120)
     assert result.exit_code == 0, result.output
     assert "<bool>" not in result.output
 
 
 def test_a_short_flag_means_the_same_long_option_in_every_command() -> None:
     meaning: dict[str, tuple[str, str]] = {}
-    for name, command in _subcommands().items():
+    for name, command in _leaf_commands(_subcommands()).items():
         for param in command.params:
             opts = list(getattr(param, "opts", []))
             shorts = [opt for opt in opts if re.fullmatch(r"-\w", opt)]

@@ -84,6 +84,13 @@ class InferGroup(TyperGroup):
         _hide_flag_metavars(params)
         return params
 
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """A subcommand (of a nested group too), its flags without a metavar."""
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _hide_flag_metavars([*command.params, command.get_help_option(ctx)])
+        return command
+
     def main(self, args: Sequence[str] | None = None, *pargs: Any, **kwargs: Any) -> Any:
         """Run the command line; errors become `error:` / `hint:` lines and an exit code."""
         argv = list(sys.argv[1:] if args is None else args)
