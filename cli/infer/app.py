@@ -13,11 +13,13 @@ import typer
 from infer import __version__
 from infer.commands import bench as bench_command
 from infer.commands import chat as chat_command
+from infer.commands import doctor as doctor_command
 from infer.commands import env as env_command
 from infer.commands import init as init_command
 from infer.commands import serve as serve_command
 from infer.commands import stream as stream_command
 from infer.commands import validate as validate_command
+from infer.commands._click import InferCommand, InferGroup
 
 app = typer.Typer(
     name="infer",
@@ -30,8 +32,10 @@ app = typer.Typer(
     ),
     rich_markup_mode="rich",
     no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,
+    cls=InferGroup,
+    # `infer --install-completion` / `--show-completion` for bash, zsh, fish and PowerShell.
+    add_completion=True,
+    pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -57,13 +61,14 @@ def root(
     """Scaffold, validate, serve and stream InferlessPythonModel repos."""
 
 
-app.command("init")(init_command.init)
-app.command("validate")(validate_command.validate)
-app.command("serve")(serve_command.serve)
-app.command("stream")(stream_command.stream)
-app.command("bench")(bench_command.bench)
-app.command("chat")(chat_command.chat)
-app.add_typer(env_command.app, name="env")
+app.command("init", cls=InferCommand)(init_command.init)
+app.command("validate", cls=InferCommand)(validate_command.validate)
+app.command("serve", cls=InferCommand)(serve_command.serve)
+app.command("stream", cls=InferCommand)(stream_command.stream)
+app.command("bench", cls=InferCommand)(bench_command.bench)
+app.command("chat", cls=InferCommand)(chat_command.chat)
+app.command("doctor", cls=InferCommand)(doctor_command.doctor)
+app.add_typer(env_command.app, name="env", cls=InferGroup)
 
 
 def main() -> None:

@@ -192,10 +192,15 @@ def test_init_force_lists_differing_files_and_replaces_nothing_without_overwrite
     runner: CliRunner, tmp_path: Path
 ) -> None:
     target = tmp_path / "mine"
-    assert runner.invoke(app, ["init", str(target), "--no-input", "-t", "basic"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["init", str(target), "--no-input", "--template", "basic"]).exit_code
+        == 0
+    )
     (target / "app.py").write_text("my work\n")
     (target / "input.json").write_text("{}\n")
-    result = runner.invoke(app, ["init", str(target), "--no-input", "-t", "basic", "--force"])
+    result = runner.invoke(
+        app, ["init", str(target), "--no-input", "--template", "basic", "--force"]
+    )
     assert result.exit_code == 2
     assert (
         "error: --force would replace 2 file(s) whose content differs from the template: "
@@ -210,9 +215,14 @@ def test_init_force_adds_missing_files_and_keeps_identical_ones(
     runner: CliRunner, tmp_path: Path
 ) -> None:
     target = tmp_path / "mine"
-    assert runner.invoke(app, ["init", str(target), "--no-input", "-t", "basic"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["init", str(target), "--no-input", "--template", "basic"]).exit_code
+        == 0
+    )
     (target / "README.md").unlink()
-    result = runner.invoke(app, ["init", str(target), "--no-input", "-t", "basic", "--force"])
+    result = runner.invoke(
+        app, ["init", str(target), "--no-input", "--template", "basic", "--force"]
+    )
     assert result.exit_code == 0, result.output
     assert "  README.md  (created)" in result.output
     assert "  app.py  (unchanged)" in result.output
@@ -223,10 +233,13 @@ def test_init_force_overwrite_replaces_differing_files_and_says_so(
     runner: CliRunner, tmp_path: Path
 ) -> None:
     target = tmp_path / "mine"
-    assert runner.invoke(app, ["init", str(target), "--no-input", "-t", "basic"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["init", str(target), "--no-input", "--template", "basic"]).exit_code
+        == 0
+    )
     (target / "app.py").write_text("my work\n")
     result = runner.invoke(
-        app, ["init", str(target), "--no-input", "-t", "basic", "--force", "--overwrite"]
+        app, ["init", str(target), "--no-input", "--template", "basic", "--force", "--overwrite"]
     )
     assert result.exit_code == 0, result.output
     assert "  app.py  (replaced)" in result.output
@@ -249,7 +262,7 @@ def test_init_never_writes_through_a_symlink_even_with_overwrite(
     elsewhere.write_text("do not touch\n")
     (target / "app.py").symlink_to(elsewhere)
     result = runner.invoke(
-        app, ["init", str(target), "--no-input", "-t", "basic", "--force", "--overwrite"]
+        app, ["init", str(target), "--no-input", "--template", "basic", "--force", "--overwrite"]
     )
     assert result.exit_code == 2
     assert f"error: {target / 'app.py'} is a symbolic link; infer init never writes" in (
@@ -278,7 +291,8 @@ def test_init_creates_folders_and_files_with_the_users_umask(tmp_path: Path, uma
             sys.executable,
             "-c",
             f"import os, sys; os.umask({umask}); from infer.app import main; "
-            f"sys.argv = ['infer', 'init', {str(target)!r}, '--no-input', '-t', 'basic']; main()",
+            f"sys.argv = ['infer', 'init', {str(target)!r}, '--no-input', '--template', "
+            "'basic']; main()",
         ],
         capture_output=True,
         text=True,

@@ -30,9 +30,9 @@ def test_a_file_path_validates_the_repo_around_it(runner: CliRunner, tmp_path: P
     shutil.copytree(SEED, repo)
     (repo / "utils").mkdir()
     (repo / "utils" / "text.py").write_text("X = 1\n")
-    whole = runner.invoke(app, ["validate", str(repo), "-f", "json"])
+    whole = runner.invoke(app, ["validate", str(repo), "--format", "json"])
     for target in (repo / "app.py", repo / "utils" / "text.py"):
-        result = runner.invoke(app, ["validate", str(target), "-f", "json"])
+        result = runner.invoke(app, ["validate", str(target), "--format", "json"])
         assert result.exit_code == 0, result.output
         assert _codes(result.output) == _codes(whole.output)
         assert json.loads(result.output)["repo"] == str(repo)
@@ -107,7 +107,7 @@ def test_inline_comment_suppresses_findings_on_its_line(
     runner: CliRunner, tmp_path: Path, comment: str, suppressed: int
 ) -> None:
     repo = _seed_with_comment(tmp_path, comment)
-    result = runner.invoke(app, ["validate", str(repo), "-f", "json"])
+    result = runner.invoke(app, ["validate", str(repo), "--format", "json"])
     document = json.loads(result.output)
     assert document["summary"]["suppressed"] == suppressed
     assert ("INF308" in _codes(result.output)) is (suppressed == 0)
@@ -160,7 +160,7 @@ def test_sarif_output_is_a_sarif_2_1_0_log(runner: CliRunner) -> None:
 
 
 def test_sarif_for_a_clean_repo_has_no_results(runner: CliRunner) -> None:
-    log = json.loads(runner.invoke(app, ["validate", str(BASE), "-f", "sarif"]).output)
+    log = json.loads(runner.invoke(app, ["validate", str(BASE), "--format", "sarif"]).output)
     assert log["runs"][0]["results"] == []
 
 
@@ -185,6 +185,6 @@ def test_a_yaml_comment_suppresses_a_finding_in_the_runtime_config(
     shutil.copytree(BASE, repo)
     config = repo / "inferless-runtime-config.yaml"
     config.write_text(config.read_text() + '    - "numpy"  # infer: ignore[INF208]\n')
-    document = json.loads(runner.invoke(app, ["validate", str(repo), "-f", "json"]).output)
+    document = json.loads(runner.invoke(app, ["validate", str(repo), "--format", "json"]).output)
     assert document["findings"] == []
     assert document["summary"]["suppressed"] == 1

@@ -29,7 +29,7 @@ def init(
     ] = None,
     template: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--template", "-t", help="Template to use (see --list-templates)."),
+        typer.Option("--template", help="Template to use (see --list-templates)."),
     ] = None,
     model: Annotated[
         Optional[str],  # noqa: UP045
@@ -126,7 +126,8 @@ def _print_summary(console: Console, request: ScaffoldRequest, placement: Placem
             console.print(f"  {escape(name)}  [dim]({label})[/]")
     gpu = " --gpu" if request.template.name == "streaming" else ""
     console.print("\nNext:")
-    console.print(f"  cd {request.destination}")
+    if request.destination.resolve() != Path.cwd().resolve():
+        console.print(f"  cd {request.destination}")
     console.print("  infer validate .")
     console.print(f"  infer serve .{gpu}")
     console.print("  infer stream --input-file input.json")

@@ -35,7 +35,7 @@ def validate(
     ),
     output_format: Annotated[
         OutputFormat,
-        typer.Option("--format", "-f", help="text, json, github annotations or sarif (2.1.0)."),
+        typer.Option("--format", help="text, json, github annotations or sarif (2.1.0)."),
     ] = OutputFormat.text,
     select: Annotated[
         Optional[list[str]],  # noqa: UP045 - Typer needs Optional on Python 3.10

@@ -8,14 +8,12 @@ import errno
 import logging
 import socket
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from types import FrameType
 
 import uvicorn
 from starlette.applications import Starlette
 
 from infer.errors import InferError
-from infer.repo.sources import RUNTIME_CONFIG_FILE
 from infer.runtime.config import ServeConfig
 from infer.runtime.connections import (
     FD_RESERVE,
@@ -25,12 +23,12 @@ from infer.runtime.connections import (
     raise_fd_limit,
 )
 from infer.runtime.limits import cap_log_lines
+from infer.runtime.reload import reload_on_change
 from infer.runtime.server import build_app
 from infer.runtime.shutdown import LastResort, ShutdownControl
 from infer.runtime.state import Runtime
 
 log = logging.getLogger("infer.serve")
-WATCHED_SUFFIXES = (".py", ".yaml", ".yml", ".json")
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -43,14 +41,24 @@ def bind_socket(host: str, port: int) -> socket.socket:
     except OSError as error:
         sock.close()
         if error.errno == errno.EADDRINUSE:
-            raise InferError(
-                f"port {port} on {host} is already in use",
-                hint=f"stop the other server or pass --port {port + 1} (or --port 0 for any)",
-            ) from None
+            raise _port_in_use(host, port) from None
         raise InferError(f"cannot listen on {host}:{port}: {error.strerror}") from None
     sock.listen(2048)
     sock.set_inheritable(False)
     return sock
+
+
+def _port_in_use(host: str, port: int) -> InferError:
+    from infer.runtime.port_owner import infer_serve_model
+
+    hint = f"stop it, or pass --port 0 to pick a free port (or --port {port + 1})"
+    model = infer_serve_model(host, port)
+    if model is not None:
+        return InferError(
+            f"port {port} on {host} is already in use by another `infer serve` (model {model!r})",
+            hint=hint,
+        )
+    return InferError(f"port {port} on {host} is already in use by another program", hint=hint)
 
 
 class _Server(uvicorn.Server):
@@ -92,7 +100,7 @@ def run_server(config: ServeConfig, announce: Callable[[str], None]) -> int:
             tasks = [asyncio.create_task(_announce_ready(runtime, announce, config, actual_port))]
             tasks.append(asyncio.create_task(_stop_on_fatal(runtime, server, outcome)))
             if config.reload:
-                tasks.append(asyncio.create_task(_reload_on_change(runtime, config.repo)))
+                tasks.append(asyncio.create_task(reload_on_change(runtime, config, announce)))
             try:
                 yield
             finally:
@@ -158,16 +166,3 @@ async def _stop_on_fatal(runtime: Runtime, server: uvicorn.Server, outcome: dict
     await runtime.supervisor.fatal_event.wait()
     outcome["code"] = 1
     server.should_exit = True
-
-
-async def _reload_on_change(runtime: Runtime, repo: Path) -> None:
-    from watchfiles import awatch
-
-    def interesting(_: object, path: str) -> bool:
-        return path.endswith(WATCHED_SUFFIXES) and "__pycache__" not in path
-
-    async for changes in awatch(repo, watch_filter=interesting):
-        names = sorted({Path(path).name for _, path in changes})
-        if runtime.config.worker.isolated and RUNTIME_CONFIG_FILE in names:
-            log.warning("the runtime config changed: restart `infer serve --isolated` to rebuild")
-        await runtime.supervisor.restart(f"changed: {', '.join(names)}")

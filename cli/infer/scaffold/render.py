@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,8 @@ from infer.scaffold.placement import Placement, write_into_existing, write_new
 # Names the platform accepts for a model and that make a sane folder on every OS.
 MODEL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 TEMPLATE_SUFFIX = ".j2"
+# What a folder may already hold and still count as empty: a fresh `git clone` or `git init`.
+IGNORED_WHEN_EMPTY = frozenset({".git"})
 # Files whose names cannot be shipped as-is inside a wheel or a template folder.
 RENAMED_FILES = {"gitignore": ".gitignore"}
 
@@ -31,8 +34,9 @@ class ScaffoldRequest:
 
     @property
     def name(self) -> str:
-        """The model name: the destination folder's name."""
-        return self.destination.name
+        """The model name: the destination folder's name (``infer init .`` names the cwd)."""
+        # abspath, not resolve(): "." and "a/.." get a name, a symbolic link keeps its own.
+        return Path(os.path.abspath(self.destination)).name
 
 
 def check_model_name(name: str) -> None:
@@ -45,6 +49,22 @@ def check_model_name(name: str) -> None:
                 "(for example: my-model)"
             ),
         )
+
+
+def check_model_option(request: ScaffoldRequest) -> None:
+    """Refuse --model for a template that ships its own model, rather than ignore it."""
+    if request.model is not None and request.template.default_model is None:
+        raise ScaffoldError(
+            f"the {request.template.name} template runs the model it ships with and takes no "
+            f"--model; nothing was written",
+            hint=f"drop --model, or serve {request.model} with --template streaming (GPU) "
+            "or --template basic",
+        )
+
+
+def is_empty_folder(folder: Path) -> bool:
+    """True for a folder with nothing in it but what a fresh clone holds (``.git``)."""
+    return all(entry.name in IGNORED_WHEN_EMPTY for entry in folder.iterdir())
 
 
 def render_files(request: ScaffoldRequest) -> dict[str, str]:
@@ -97,6 +117,7 @@ def write_repo(request: ScaffoldRequest) -> list[Path]:
 def scaffold(request: ScaffoldRequest) -> Placement:
     """Render and write the repo; returns what was created, replaced and left unchanged."""
     check_model_name(request.name)
+    check_model_option(request)
     destination = request.destination
     if destination.is_symlink():
         raise ScaffoldError(
@@ -109,7 +130,7 @@ def scaffold(request: ScaffoldRequest) -> Placement:
             f"{destination} exists and is not a directory",
             hint="choose another name or remove that file",
         )
-    if destination.is_dir() and any(destination.iterdir()) and not request.force:
+    if destination.is_dir() and not is_empty_folder(destination) and not request.force:
         raise ScaffoldError(
             f"{destination} already exists and is not empty; nothing was written",
             hint="choose another name, or pass --force to add the template's files to it "
