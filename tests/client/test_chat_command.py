@@ -13,7 +13,7 @@ import pexpect
 import pytest
 
 from infer.client.chat_session import base_url, parse_param
-from infer.client.terminal_text import terminal_safe
+from infer.client.terminal import sanitise
 from infer.errors import UsageError
 from tests.conftest import StartServer
 
@@ -161,13 +161,13 @@ def test_server_errors_are_shown_and_the_chat_goes_on(start_server: StartServer)
     assert "■ done · 0 chunks" in done.stderr  # the next turn was answered
 
 
-def test_terminal_safe_escapes_controls_and_bidi_but_keeps_text() -> None:
-    assert terminal_safe("plain\ttext\nnext") == "plain\ttext\nnext"
-    assert terminal_safe("a\x1b[31mred") == "a\\x1b[31mred"
-    assert terminal_safe("\x9b2J\x07\x00") == "\\x9b2J\\x07\\x00"
-    assert terminal_safe("over\rwrite") == "overwrite"
-    assert terminal_safe("abc\u202edcba") == "abc\\u202edcba"
-    assert terminal_safe("café 🍳 日本") == "café 🍳 日本"
+def test_chat_shows_controls_and_bidi_escaped_but_keeps_text() -> None:
+    assert sanitise("plain\ttext\nnext") == "plain\ttext\nnext"
+    assert sanitise("a\x1b[31mred") == "a\\x1b[31mred"
+    assert sanitise("\x9b2J\x07\x00") == "\\x9b2J\\x07\\x00"
+    assert sanitise("over\rwrite") == "over\\x0dwrite"
+    assert sanitise("abc\u202edcba") == "abc\\u202edcba"
+    assert sanitise("café 🍳 日本") == "café 🍳 日本"
 
 
 def test_params_and_urls_parse_as_documented() -> None:

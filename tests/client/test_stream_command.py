@@ -340,3 +340,50 @@ def test_text_arrives_progressively_on_a_terminal(start_server: StartServer) -> 
     assert times["delta"] - times["alpha"] > 0.9
     assert b"\x1b[1m" in screen  # rendered with rich's styling on a terminal
     assert b"done" in screen
+
+
+def test_url_without_a_scheme_means_http(start_server: StartServer) -> None:
+    server = start_server("echo_stream")
+    bare = server.url.removeprefix("http://")  # "127.0.0.1:PORT", as a user types it
+    done = run_stream("--url", bare, "--text", "hi there")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "hi there \n"
+
+
+def test_non_streaming_answer_reports_its_time(start_server: StartServer) -> None:
+    server = start_server("basic_model")
+    done = run_stream("--url", server.url, "--text", "hello")
+    assert done.returncode == 0, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("■ answered  ·  total ") and " ms  ·  " in last
+
+
+def test_text_mode_warns_when_the_model_never_finalises(start_server: StartServer) -> None:
+    server = start_server("misbehaving")
+    done = run_stream("--url", server.url, "--input", "MODE=no_finalise")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "one\n"
+    assert "warning: infer() returned without finalise_streamed_output()" in done.stderr
+
+
+def test_json_mode_counts_tokens_with_a_tokenizer(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    pytest.importorskip("transformers")
+    from tests.templates.tiny_model import build_tiny_model
+
+    tokenizer = build_tiny_model(tmp_path / "tiny")
+    server = start_server("echo_stream")
+    done = run_stream(
+        "--url",
+        server.url,
+        "--text",
+        "how to make an omelette",
+        "--json",
+        "--tokenizer",
+        str(tokenizer),
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.splitlines()[-1])["summary"]
+    assert summary["tokens"] == 5  # one word-level token per word
+    assert summary["tokens_per_s"] is not None

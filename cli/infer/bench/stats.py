@@ -4,16 +4,16 @@ distributions the HTML report draws (latency quantiles, gap histogram)."""
 
 from __future__ import annotations
 
-import math
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from infer.bench.checks import VIOLATION_KINDS
 from infer.bench.load import LevelRun
 from infer.bench.plan import Slo
 from infer.bench.probe import RequestResult
+from infer.client.stats import nearest_rank as percentile
 
 MAX_GAP_SAMPLES = 1_000_000  # per level; beyond it a uniform sample keeps memory bounded
 MAX_VIOLATION_EXAMPLES = 10
@@ -21,15 +21,6 @@ HISTOGRAM_BINS = 40
 QUANTILE_STEPS = 100  # the CDF is drawn from 101 quantiles: 0 %, 1 %, …, 100 %
 
 TokenCounter = Callable[[str], int]
-
-
-def percentile(ordered: Sequence[float], fraction: float) -> float | None:
-    """Nearest-rank percentile of an already sorted sequence, None when empty."""
-    if not ordered:
-        return None
-    # ceil(q * n): the smallest value with at least q of the values at or below it.
-    rank = max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered) - 1e-9) - 1))
-    return ordered[rank]
 
 
 def distribution(values: list[float]) -> dict[str, float | None]:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from infer.client.session import Event, Outcome
 
 
-def percentile(values: list[float], fraction: float) -> float | None:
-    """Nearest-rank percentile, None for no values."""
-    if not values:
+def nearest_rank(ordered: Sequence[float], fraction: float) -> float | None:
+    """Nearest-rank percentile of an already sorted sequence, None when empty."""
+    if not ordered:
         return None
-    ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    # ceil(q * n): the smallest value with at least q of the values at or below it.
+    rank = max(0, min(len(ordered) - 1, math.ceil(fraction * len(ordered) - 1e-9) - 1))
     return ordered[rank]
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """Nearest-rank percentile of unsorted values, None for no values."""
+    return nearest_rank(sorted(values), fraction)
 
 
 @dataclass

@@ -113,10 +113,10 @@ class _Repl:
             self._turn(line)
 
     def _turn(self, text: str) -> None:
-        from infer.client.terminal_text import terminal_safe
+        from infer.client.terminal import sanitise
 
         def write(piece: str) -> None:
-            safe = terminal_safe(piece)
+            safe = sanitise(piece)
             if self.console is not None and self.wrap is not None:
                 self.wrap.width = self.console.width
                 self.console.print(self.wrap.feed(safe), end="", markup=False, style="bold")
@@ -173,7 +173,7 @@ def _note(text: str) -> None:
 
 
 def _print_stats(reply: Reply) -> None:
-    from infer.client.terminal_text import terminal_safe
+    from infer.client.terminal import sanitise
 
     numbers = reply.stats()
 
@@ -204,4 +204,4 @@ def _print_stats(reply: Reply) -> None:
     style = "dim" if reply.ending in {"done", "interrupted"} else "red"
     stderr.print(escape("  " + " · ".join(parts)), style=style, soft_wrap=True)
     if reply.error:
-        stderr.print(f"[red]error:[/] {escape(terminal_safe(reply.error))}", soft_wrap=True)
+        stderr.print(f"[red]error:[/] {escape(sanitise(reply.error))}", soft_wrap=True)

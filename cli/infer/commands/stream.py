@@ -105,6 +105,7 @@ def stream(
 
     [bold]Example:[/] infer stream --text "How to make an omelette"
     """
+    from infer.client.default_scheme import with_default_scheme
     from infer.client.plan import plan_request
     from infer.client.request import parse_target
     from infer.client.session import Handlers, StreamSession
@@ -112,13 +113,16 @@ def stream(
 
     if as_json and raw:
         _fail(UsageError("--json and --raw cannot be combined"))
+    url = with_default_scheme(url)  # `--url localhost:8000` means http://localhost:8000
     try:
         target = parse_target(url, model)
         session = StreamSession(url, token=token, max_reconnects=max_reconnects, wait_s=wait)
     except InferError as error:
         _fail(error)
     status = _status_line()
-    renderer = StreamRenderer(as_json=as_json, raw=raw, field=field, status=status)
+    renderer = StreamRenderer(
+        as_json=as_json, raw=raw, field=field, status=status, counts_tokens=tokenizer is not None
+    )
     handlers = Handlers(
         on_event=renderer.on_event,
         on_raw=renderer.on_raw if raw else None,

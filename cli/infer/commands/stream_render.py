@@ -34,7 +34,12 @@ class StreamRenderer:
     """Writes events as they arrive: text (TTY or pipe), JSON lines, or raw bytes."""
 
     def __init__(
-        self, as_json: bool, raw: bool, field: str | None, status: StatusLine | None = None
+        self,
+        as_json: bool,
+        raw: bool,
+        field: str | None,
+        status: StatusLine | None = None,
+        counts_tokens: bool = False,
     ) -> None:
         from infer.client.stats import StreamStats
         from infer.client.wrap import WordWrap
@@ -52,6 +57,7 @@ class StreamRenderer:
         self._out = sys.stdout
         self._chosen: str | None = field
         self._warned = False
+        self._counts_tokens = counts_tokens
 
     def on_raw(self, chunk: bytes) -> None:
         """--raw: the bytes as received, unfiltered (documented as such)."""
@@ -71,6 +77,8 @@ class StreamRenderer:
         if self.raw:
             return
         if self.as_json:
+            if event.name == "message" and self._counts_tokens:
+                self.text_parts.append(self._text_of(event))  # counted by --tokenizer at the end
             line = {
                 "id": event.id or None,
                 "event": event.name,
@@ -138,7 +146,12 @@ class StreamRenderer:
             data = output.get("data", [])
             value = data[0] if len(data) == 1 else data
             print(sanitise(f"{output.get('name')}: {value}"))
-        stderr.print("[dim](a non-streaming model: one answer, no events)[/]")
+        total_ms = (time.perf_counter() - self.stats.started) * 1000
+        stderr.print(
+            f"[green]■ answered[/]  ·  total {_ms(total_ms)}  ·  "
+            "[dim]a non-streaming model: one answer, no events[/]",
+            soft_wrap=True,
+        )
 
     def finish(self, outcome: Outcome, ending: str, tokenizer: str | None) -> int:
         """Print the summary; the exit code for ``ending``."""
@@ -206,5 +219,10 @@ def _print_summary(summary: dict[str, Any], detail: str = "") -> None:
     stderr.print("  ·  ".join(parts), soft_wrap=True)
     if detail:
         stderr.print(f"[dim]{escape(sanitise(detail))}[/]", soft_wrap=True)
+    if terminal.get("warning"):
+        # e.g. a model that never called finalise_streamed_output(): fine here, a hang there.
+        stderr.print(
+            f"[yellow]warning:[/] {escape(sanitise(str(terminal['warning'])))}", soft_wrap=True
+        )
     if ending == "error" and terminal.get("message"):
         stderr.print(f"[red]error:[/] {escape(sanitise(str(terminal['message'])))}", soft_wrap=True)
