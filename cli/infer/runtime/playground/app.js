@@ -9,6 +9,7 @@
   const HISTORY_KEY = "infer-playground-history";
   const HISTORY_MAX = 20;
   const GAP_BARS = 160;
+  const GAP_HISTORY = 10000; // gaps kept for the percentiles
   const MAX_RECONNECTS = 5;
   const RAW_MAX_ITEMS = 5000;
 
@@ -501,6 +502,7 @@
     if (event.event === "message") {
       if (run.firstEventAt == null) run.firstEventAt = now;
       else run.gaps.push({ ms: now - run.lastEventAt, resumed: run.resumedAt.has(run.events) });
+      if (run.gaps.length > 2 * GAP_HISTORY) run.gaps.splice(0, GAP_HISTORY); // bounded, like the server's buffer
       run.lastEventAt = now;
       run.events += 1;
       run.pending += textOf(run, data);
@@ -696,15 +698,19 @@
     const style = getComputedStyle(document.documentElement);
     const top = Math.max(p95 * 1.5, 1);
     // Bars are wide while there are few, and narrow to GAP_BARS as the stream goes on.
-    const step = width / Math.min(GAP_BARS, Math.max(gaps.length, 48));
+    const inset = 6; // clear of the rounded corners
+    const step = (width - 2 * inset) / Math.min(GAP_BARS, Math.max(gaps.length, 48));
     gaps.forEach((gap, i) => {
       const h = Math.max(1.5, Math.min(1, gap.ms / top) * (height - 6));
       context.fillStyle = style.getPropertyValue(gap.resumed || gap.ms > top ? "--bar-hot" : "--bar").trim();
-      context.fillRect(i * step + 0.5, height - h, Math.max(1, step - 1.5), h);
+      context.fillRect(inset + i * step + 0.5, height - h, Math.max(1, step - 1.5), h);
     });
     const max = sorted[sorted.length - 1];
     const summary = `p50 ${fmtMs(p50)} · p95 ${fmtMs(p95)} · max ${fmtMs(max)}`;
-    caption.textContent = `gaps between events · ${summary}${run.reconnects ? " · red: across a reconnect or off the scale" : ""}`;
+    const notes = [];
+    if (gaps.some((gap) => gap.resumed)) notes.push("across a reconnect");
+    if (gaps.some((gap) => !gap.resumed && gap.ms > top)) notes.push("over 1.5 × p95");
+    caption.textContent = `gaps between events · ${summary}${notes.length ? ` · red: ${notes.join(", ")}` : ""}`;
     canvas.setAttribute("aria-label", `Gaps between events: ${summary}`);
   }
 
@@ -738,7 +744,7 @@
   }
 
   const summarise = (body) =>
-    ((body && body.inputs) || []).map((i) => `${i.name}=${JSON.stringify(i.data && i.data.length === 1 ? i.data[0] : i.data)}`).join("  ");
+    ((body && body.inputs) || []).map((i) => `${i.name}=${JSON.stringify(i.data && i.data.length === 1 ? i.data[0] : i.data)}`).join(" ");
 
   function renderHistory(entries) {
     const rows = $("history-rows");
