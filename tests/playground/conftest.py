@@ -40,7 +40,7 @@ def new_page(browser: Any) -> Iterator[Any]:
     contexts: list[Any] = []
     errors: list[str] = []
 
-    def open_page(url: str, **options: Any) -> Any:
+    def open_page(url: str, *, wait_ready: bool = True, **options: Any) -> Any:
         options.setdefault("viewport", {"width": 1280, "height": 900})
         context = browser.new_context(**options)
         contexts.append(context)
@@ -48,7 +48,8 @@ def new_page(browser: Any) -> Iterator[Any]:
         page.set_default_timeout(30_000)
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(url)
-        page.wait_for_selector("#model-state.ok")
+        if wait_ready:
+            page.wait_for_selector("#model-state.ok")
         return page
 
     yield open_page

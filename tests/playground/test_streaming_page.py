@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import StartServer
 from tests.playground.proxy import CuttingProxy
 from tests.servers import ServerProcess, v2_body
 
@@ -112,7 +113,7 @@ def test_escape_stops_and_ctrl_enter_sends(echo_server: ServerProcess, new_page:
 def test_a_dropped_connection_resumes_with_last_event_id_and_loses_nothing(
     echo_server: ServerProcess, new_page: Any, artifacts: Path
 ) -> None:
-    inputs = {"TEXT": "unused", "COUNT": 50, "DELAY": 60}
+    inputs = {"TEXT": "unused", "COUNT": 80, "DELAY": 60}
     undropped = httpx.post(
         f"{echo_server.url}/v2/models/echo/infer", json=v2_body(**inputs), timeout=30
     )
@@ -121,11 +122,11 @@ def test_a_dropped_connection_resumes_with_last_event_id_and_loses_nothing(
         for line in undropped.text.splitlines()
         if line.startswith('data: {"OUT"')
     )
-    assert expected == "".join(f"w{i} " for i in range(50))
+    assert expected == "".join(f"w{i} " for i in range(80))
     proxy = CuttingProxy(int(echo_server.url.rsplit(":", 1)[1]))
     try:
         page = new_page(proxy.url + "/")
-        fill(page, COUNT=50, DELAY=60)
+        fill(page, COUNT=80, DELAY=60)
         page.click("#send")
         wait_events(page, 8)
         assert proxy.cut() >= 1
@@ -139,10 +140,36 @@ def test_a_dropped_connection_resumes_with_last_event_id_and_loses_nothing(
     assert page.locator("#output .gap").count() == 1
     gap_label = page.get_attribute("#output .gap", "aria-label")
     assert re.fullmatch(r"connection dropped after event \d+; resumed", gap_label or "")
-    assert raw_ids(page) == list(range(1, 52))
+    assert raw_ids(page) == list(range(1, 82))
     notes = page.eval_on_selector_all("#raw li.note", "items => items.map(i => i.textContent)")
     assert notes[0].startswith("⟲ connection dropped after event")
     assert re.fullmatch(
         r"⟲ reconnected: GET /v2/models/echo/streams/[0-9a-f]+ with Last-Event-ID: \d+", notes[1]
     )
     page.screenshot(path=str(artifacts / "resumed-light.png"), full_page=True)
+
+
+def test_an_error_event_shows_its_code_and_message(
+    start_server: StartServer, new_page: Any
+) -> None:
+    server = start_server("misbehaving")
+    page = new_page(server.url + "/")
+    assert page.get_by_label("MODE", exact=True).input_value() == "raise"
+    page.click("#send")
+    assert wait_ending(page, "model_error") == "✕ model_error: ValueError: boom at token 3"
+    assert output_text(page) != ""  # the events before the failure stay on screen
+    page.click("#tab-raw")
+    assert page.get_attribute("#raw li.terminal", "class") == "terminal error"
+
+
+def test_the_page_waits_for_a_loading_model(start_server: StartServer, new_page: Any) -> None:
+    server = start_server("slow_init", ready=False, env={"SLOW_INIT_SECONDS": "4"})
+    page = new_page(server.url + "/", wait_ready=False)
+    page.wait_for_function(
+        "() => /loading/.test(document.getElementById('model-state').textContent)"
+    )
+    assert page.is_disabled("#send") is False  # sending now gets the server's 503, shown as is
+    page.wait_for_selector("#model-state.ok", timeout=60_000)
+    assert page.inner_text("#model-kind") == "non-streaming"
+    page.click("#send")
+    assert wait_ending(page, "answered in").startswith("✓ 200")
