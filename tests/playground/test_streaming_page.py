@@ -163,12 +163,16 @@ def test_an_error_event_shows_its_code_and_message(
 
 
 def test_the_page_waits_for_a_loading_model(start_server: StartServer, new_page: Any) -> None:
-    server = start_server("slow_init", ready=False, env={"SLOW_INIT_SECONDS": "4"})
+    server = start_server("slow_init", ready=False, env={"SLOW_INIT_SECONDS": "8"})
     page = new_page(server.url + "/", wait_ready=False)
+    # The form appears once the model is imported; initialize() then runs for 8 s.
     page.wait_for_function(
-        "() => /loading/.test(document.getElementById('model-state').textContent)"
+        "() => document.getElementById('model-state').textContent.includes('initialize()')"
     )
-    assert page.is_disabled("#send") is False  # sending now gets the server's 503, shown as is
+    page.click("#send")  # too early: the server's 503 is shown as it is
+    assert wait_ending(page, "503") == (
+        "✕ 503 model_loading: the model is loading (initialize() is running) (retry after 1 s)"
+    )
     page.wait_for_selector("#model-state.ok", timeout=60_000)
     assert page.inner_text("#model-kind") == "non-streaming"
     page.click("#send")

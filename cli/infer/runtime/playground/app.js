@@ -134,6 +134,7 @@
     kind.textContent = page.meta.streaming ? "streaming" : "non-streaming";
     $("chart").hidden = !page.meta.streaming;
     buildForm(page.meta.inputs, exampleValues(page.meta.inputs));
+    $("send").disabled = false;
     await watchReady(page.meta.ready);
   }
 
