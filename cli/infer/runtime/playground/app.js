@@ -322,7 +322,7 @@
     $("form-error").hidden = true;
   }
 
-  /** Shows each problem at its field (or the field a "did you mean" names); returns how many. */
+  /** Shows each problem at its field (or the field a "did you mean" names), else above Send. */
   function showProblems(problems) {
     const byName = new Map(page.fields.map((f) => [f.input.name, f]));
     const loose = [];
