@@ -25,6 +25,7 @@ def test_page_is_one_offline_document_of_a_few_tens_of_kb(echo_server: ServerPro
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     csp = response.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "connect-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "script-src 'sha256-" in csp
     page = response.text
     assert 10_000 < len(response.content) < 80_000
     assert page.count("<script>") == 1 and page.count("<style>") == 1
