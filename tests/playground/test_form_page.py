@@ -38,6 +38,9 @@ def test_form_has_one_labelled_field_per_input_with_examples_and_required_marks(
     assert delay.get_attribute("type") == "number" and delay.get_attribute("step") == "1"
     assert delay.input_value() == "0"
     assert page.inner_text('[data-input="MARKER"] .dtype') == "STRING [1] · optional"
+    text.fill("changed")
+    page.click("#reset")
+    assert page.get_by_label("TEXT", exact=True).input_value() == "hello world"
     assert page.inner_text("#model-name") == "echo"
     assert page.inner_text("#model-kind") == "streaming"
 

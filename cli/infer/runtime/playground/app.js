@@ -135,6 +135,7 @@
     $("chart").hidden = !page.meta.streaming;
     buildForm(page.meta.inputs, exampleValues(page.meta.inputs));
     $("send").disabled = false;
+    $("reset").disabled = false;
     await watchReady(page.meta.ready);
   }
 
@@ -397,6 +398,7 @@
       renderStats(run);
       drawChart(run);
       $("send").disabled = false;
+    $("reset").disabled = false;
       $("stop").disabled = true;
       $("output").classList.remove("streaming");
       addHistory(run);
@@ -843,6 +845,11 @@
     $("stop").addEventListener("click", stop);
     $("copy-curl").addEventListener("click", () => copy("curl"));
     $("copy-cli").addEventListener("click", () => copy("cli"));
+    $("reset").addEventListener("click", () => {
+      clearErrors();
+      buildForm(page.meta.inputs, exampleValues(page.meta.inputs));
+      setMode("form");
+    });
     $("history-clear").addEventListener("click", () => { sessionStorage.removeItem(HISTORY_KEY); renderHistory([]); });
     tabs(["tab-form", "tab-json"], (id) => setMode(id === "tab-json" ? "json" : "form"));
     tabs(["tab-text", "tab-raw"], (id) => { selectTab("tab-text", id === "tab-text"); selectTab("tab-raw", id === "tab-raw"); });
