@@ -17,9 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("INFER_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "playground"
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: playwright's sync API keeps an event loop running in this thread
+# while it is open, and later tests (asyncio.run) must not find one.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
-    """One headless chromium for the session (the system one: nothing is downloaded)."""
+    """One headless chromium for these tests (the system one: nothing is downloaded)."""
     if not CHROMIUM.is_file():
         pytest.skip(f"no chromium at {CHROMIUM} (scripts/test installs it when run as root)")
     sync_api = pytest.importorskip("playwright.sync_api")
