@@ -11,7 +11,7 @@ from typing import Any
 
 from tests.conftest import StartServer
 from tests.playground.test_streaming_page import fill, output_text, wait_ending
-from tests.servers import ServerProcess
+from tests.servers import MODELS, ServerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 README_SCREENSHOT = ROOT / "docs" / "playground.png"
@@ -192,3 +192,39 @@ def test_themes_follow_the_os_and_the_page_fits_a_phone(
     assert send_box is not None and send_box["x"] + send_box["width"] <= 390
     phone.screenshot(path=str(artifacts / "playground-phone.png"), full_page=True)
     assert README_SCREENSHOT.is_file(), "the README shows docs/playground.png"
+
+
+def test_the_platform_reference_datatypes_get_the_same_controls(
+    start_server: StartServer, new_page: Any, tmp_path: Path
+) -> None:
+    repo = tmp_path / "reference"
+    shutil.copytree(MODELS / "basic_model", repo)
+    entries = {
+        "prompt": ("STRING", True, [1], ["hi"]),
+        "temperature": ("FP64", False, [1], [0.5]),
+        "steps": ("INT32", False, [1], [4]),
+        "flags": ("BOOL", False, [2], [True, False]),
+    }
+    schema = {
+        name: {"datatype": datatype, "required": required, "shape": shape, "example": example}
+        for name, (datatype, required, shape, example) in entries.items()
+    }
+    (repo / "input_schema.py").write_text(
+        f"INPUT_SCHEMA = {schema!r}\nIS_STREAMING_OUTPUT = False\n"
+    )
+    server = start_server(repo)
+    page = new_page(server.url + "/")
+    assert page.get_by_label("temperature", exact=True).get_attribute("step") == "any"
+    assert page.get_by_label("steps", exact=True).get_attribute("step") == "1"
+    flags = page.locator('[data-input="flags"] input[type="checkbox"]')
+    assert flags.count() == 2  # a fixed shape [2]: two rows, no add or remove
+    assert page.locator('[data-input="flags"] button').count() == 0
+    page.click("#send")
+    assert wait_ending(page, "answered in").startswith("✓ 200")
+    request = page.evaluate("() => window.inferPlayground.page.run.body")
+    assert request["inputs"] == [
+        {"name": "prompt", "shape": [1], "datatype": "BYTES", "data": ["hi"]},
+        {"name": "temperature", "shape": [1], "datatype": "FP64", "data": [0.5]},
+        {"name": "steps", "shape": [1], "datatype": "INT32", "data": [4]},
+        {"name": "flags", "shape": [2], "datatype": "BOOL", "data": [True, False]},
+    ]

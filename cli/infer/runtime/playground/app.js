@@ -162,6 +162,15 @@
 
   // ---------------------------------------------------------------- the form
 
+  // The kind of value a datatype holds: the platform's reference names (BOOL, INT8…UINT64,
+  // FP16…BF16, BYTES) and the streaming page's (INT, BOOLEAN, STRING, FLOAT) alike.
+  const kindOf = (input) => {
+    const name = String(input.datatype).toUpperCase();
+    if (name === "BOOL" || name === "BOOLEAN") return "BOOLEAN";
+    if (/^U?INT(8|16|32|64)?$/.test(name)) return "INT";
+    if (/^(FP16|FP32|FP64|BF16|FLOAT)$/.test(name)) return "FLOAT";
+    return "STRING";
+  };
   const isScalar = (input) => input.shape.length === 1 && input.shape[0] === 1;
   const fixedCount = (input) => (input.shape.length && input.shape.every((d) => d >= 0) ? input.shape.reduce((a, b) => a * b, 1) : null);
 
@@ -197,7 +206,7 @@
       control.setAttribute("aria-describedby", errorId);
       if (input.required) control.setAttribute("aria-required", "true");
       field.controls = [control];
-      node.append(input.datatype === "BOOLEAN" ? el("div", { class: "check" }, control, el("span", { class: "muted", text: "true when checked" })) : control);
+      node.append(kindOf(input) === "BOOLEAN" ? el("div", { class: "check" }, control, el("span", { class: "muted", text: "true when checked" })) : control);
     } else {
       node.append(makeListEditor(field, id, values));
     }
@@ -207,10 +216,11 @@
 
   function makeControl(input, id, value, name) {
     let control;
-    if (input.datatype === "BOOLEAN") {
+    const kind = kindOf(input);
+    if (kind === "BOOLEAN") {
       control = el("input", { type: "checkbox", id, checked: value === true });
-    } else if (input.datatype === "INT" || input.datatype === "FLOAT") {
-      control = el("input", { type: "number", id, step: input.datatype === "INT" ? "1" : "any" });
+    } else if (kind === "INT" || kind === "FLOAT") {
+      control = el("input", { type: "number", id, step: kind === "INT" ? "1" : "any" });
       control.value = value == null ? "" : String(value);
       if (!input.required) control.placeholder = "empty: not sent";
     } else if (isScalar(input)) {
@@ -257,7 +267,7 @@
     initial.forEach((value) => addRow(value, false));
     if (count == null) {
       const add = el("button", { type: "button", class: "list-add", text: `+ Add ${input.datatype.toLowerCase()}` });
-      add.addEventListener("click", () => { addRow(input.datatype === "BOOLEAN" ? false : "", true); syncJsonFromForm(); });
+      add.addEventListener("click", () => { addRow(kindOf(input) === "BOOLEAN" ? false : "", true); syncJsonFromForm(); });
       editor.append(add);
     }
     return editor;
@@ -271,8 +281,9 @@
       const { input } = field;
       const data = [];
       for (const control of field.controls) {
-        if (input.datatype === "BOOLEAN") data.push(control.checked);
-        else if (input.datatype === "INT" || input.datatype === "FLOAT") {
+        const kind = kindOf(input);
+        if (kind === "BOOLEAN") data.push(control.checked);
+        else if (kind === "INT" || kind === "FLOAT") {
           if (control.validity && control.validity.badInput) {
             problems.push({ name: input.name, message: `${control.dataset.name}: enter a number` });
           } else if (control.value.trim() !== "") data.push(Number(control.value));
@@ -280,7 +291,7 @@
         } else data.push(control.value);
       }
       // Optional inputs left empty are not sent; the model sees its own default.
-      const empty = data.length === 0 || (isScalar(input) && input.datatype === "STRING" && data[0] === "");
+      const empty = data.length === 0 || (isScalar(input) && kindOf(input) === "STRING" && data[0] === "");
       if (empty && !input.required) continue;
       if (isScalar(input) && data.length === 0) continue; // a required number left empty: the server says so
       inputs.push({ name: input.name, shape: isScalar(input) ? [1] : [data.length], datatype: input.wire_datatype, data });
