@@ -155,9 +155,10 @@ async def _announce_ready(
         if state.phase == "ready":
             mode = "streaming" if state.streaming else "non-streaming"
             device = f", device {state.device}" if state.device else ""
+            base = f"http://{_url_host(config.host)}:{port}"
             announce(
-                f"infer serve: ready ({mode}{device}); try: infer stream --url "
-                f"http://{_url_host(config.host)}:{port} --model {config.model_name}"
+                f"infer serve: ready ({mode}{device}); open {base}/ in a browser, "
+                f"or try: infer stream --url {base} --model {config.model_name}"
             )
         runtime.supervisor.ready_event.clear()
 

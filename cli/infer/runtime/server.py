@@ -18,11 +18,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from infer.repo.sample_input import with_sample_examples
 from infer.repo.v2_inputs import parse_v2_inputs
 from infer.runtime.browser_security import BrowserGuard, BrowserPolicy
 from infer.runtime.event_ids import InvalidLastEventIdError, parse_last_event_id
 from infer.runtime.http_errors import error_response, internal_error
 from infer.runtime.limits import BodyError, read_request_json
+from infer.runtime.playground import playground_page
 from infer.runtime.query_inputs import query_to_v2_body
 from infer.runtime.slots import QueueFullError, Slot, SlotsClosedError
 from infer.runtime.sse_response import SSEResponse, stream_headers
@@ -344,7 +346,9 @@ async def metadata(request: Request) -> Response:
             "platform": "inferless-python",
             "streaming": state.streaming,
             "ready": state.phase == "ready",
-            "inputs": [spec.to_metadata() for spec in state.inputs],
+            "inputs": with_sample_examples(
+                [spec.to_metadata() for spec in state.inputs], runtime.config.repo
+            ),
             "inference_time_s": runtime.config.inference_time_s,
         }
     )
@@ -371,6 +375,7 @@ def build_app(runtime: Runtime) -> Starlette:
             await runtime.supervisor.stop(runtime.shutdown_time_left())
 
     routes = [
+        Route("/", playground_page),
         Route("/v2/health/live", live),
         Route("/v2/health/ready", ready),
         Route("/v2/models", models),
