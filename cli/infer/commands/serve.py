@@ -111,6 +111,15 @@ def serve(
         Optional[list[Path]],  # noqa: UP045
         typer.Option("--env-file", help="A dotenv file of variables; repeatable."),
     ] = None,
+    engine: Annotated[
+        str, typer.Option(help="local (a worker process) or ray (Ray Serve: infer-cli[ray]).")
+    ] = "local",
+    address: Annotated[
+        str | None, typer.Option(help="--engine ray: the cluster to join (default: a local one).")
+    ] = None,
+    replicas: Annotated[int | None, typer.Option(min=1, help="--engine ray: replicas.")] = None,
+    min_replicas: Annotated[int | None, typer.Option(min=1, help="--engine ray: autoscale.")] = None,
+    max_replicas: Annotated[int | None, typer.Option(min=1, help="--engine ray: autoscale.")] = None,
 ) -> None:
     """Run the model: app.py in a worker process, the v2 HTTP API and SSE in front of it.
 
@@ -166,6 +175,11 @@ def serve(
                 "can call the model. Use the default 127.0.0.1 unless you mean it.",
                 soft_wrap=True,
             )
+        if engine != "local":
+            from infer.commands.serve_ray import serve_ray
+
+            ray_counts = (replicas, min_replicas, max_replicas)
+            raise typer.Exit(serve_ray(engine, config, address, ray_counts))
         code = run_server(config, announce=lambda line: print(line, file=sys.stderr, flush=True))
     if code:
         raise typer.Exit(code)
