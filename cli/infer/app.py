@@ -12,6 +12,7 @@ import typer
 from infer import __version__
 from infer.commands import bench as bench_command
 from infer.commands import chat as chat_command
+from infer.commands import deploy as deploy_command
 from infer.commands import env as env_command
 from infer.commands import init as init_command
 from infer.commands import serve as serve_command
@@ -63,6 +64,7 @@ app.command("stream")(stream_command.stream)
 app.command("bench")(bench_command.bench)
 app.command("chat")(chat_command.chat)
 app.add_typer(env_command.app, name="env")
+app.command("deploy")(deploy_command.deploy)
 
 
 def main() -> None:

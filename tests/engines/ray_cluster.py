@@ -7,6 +7,7 @@ started, without touching any other Ray on the machine.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -45,6 +46,8 @@ class LocalRayCluster:
         self.workdir = workdir
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
+        # Serve keeps its first HTTP options for the cluster's life: every test uses this port.
+        self.http_port = free_port()
         self.nodes: list[str] = []
 
     def _env(self, node: str) -> dict[str, str]:
@@ -125,10 +128,8 @@ class LocalRayCluster:
         """Kill every process of ``node`` at once (a machine lost); returns how many."""
         pids = self.pids(node)
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
         return len(pids)
 
     def stop(self) -> None:

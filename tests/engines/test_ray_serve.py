@@ -32,6 +32,8 @@ def ray_server(ray_cluster: LocalRayCluster) -> Iterator[ServerProcess]:
         "ray",
         "--address",
         ray_cluster.address,
+        "--port",
+        str(ray_cluster.http_port),
         "--replicas",
         "2",
         "--concurrency",

@@ -118,8 +118,12 @@ def serve(
         str | None, typer.Option(help="--engine ray: the cluster to join (default: a local one).")
     ] = None,
     replicas: Annotated[int | None, typer.Option(min=1, help="--engine ray: replicas.")] = None,
-    min_replicas: Annotated[int | None, typer.Option(min=1, help="--engine ray: autoscale.")] = None,
-    max_replicas: Annotated[int | None, typer.Option(min=1, help="--engine ray: autoscale.")] = None,
+    min_replicas: Annotated[
+        int | None, typer.Option(min=1, help="--engine ray: autoscale.")
+    ] = None,
+    max_replicas: Annotated[
+        int | None, typer.Option(min=1, help="--engine ray: autoscale.")
+    ] = None,
 ) -> None:
     """Run the model: app.py in a worker process, the v2 HTTP API and SSE in front of it.
 

@@ -20,7 +20,9 @@ GatewayDeployment = serve.deployment(name=GATEWAY)(serve.ingress()(Gateway))
 def build_application(settings: RayServeSettings, repo_on_cluster: str | None = None) -> Any:
     """The bound application for ``settings``; ``repo_on_cluster`` "" means the working_dir."""
     repo = str(settings.repo) if repo_on_cluster is None else repo_on_cluster
-    model = ModelDeployment.options(**settings.model_options()).bind(repo, settings.gpu, settings.log_level)
+    model = ModelDeployment.options(**settings.model_options()).bind(
+        repo, settings.gpu, settings.log_level
+    )
     gateway = GatewayDeployment.options(**settings.gateway_options())
     return gateway.bind(model, settings.gateway_config())
 

@@ -45,8 +45,8 @@ def serve_on_ray(settings: RayServeSettings, announce: Callable[[str], None]) ->
         )
         stop = _stop_event()
         try:
-            _deploy(serve, settings)
-            _wait_ready(url, stop)
+            deploy_application(serve, settings)
+            wait_ready(url, stop)
             if stop.is_set():
                 return 0
             announce(
@@ -110,12 +110,15 @@ def _ray_session(settings: RayServeSettings) -> Iterator[Any]:
         ray.shutdown()
 
 
-def _deploy(serve: Any, settings: RayServeSettings) -> None:
+def deploy_application(
+    serve: Any, settings: RayServeSettings, repo_on_cluster: str | None = None
+) -> None:
+    """``serve.run`` the application (returns once its replicas are up); clear errors."""
     from infer.engines.ray.deployments import build_application
 
     try:
         serve.run(
-            build_application(settings),
+            build_application(settings, repo_on_cluster),
             name=settings.model_name,
             route_prefix="/",
             blocking=False,
@@ -132,16 +135,19 @@ def _summary(error: BaseException) -> str:
     return " | ".join(lines[-3:])[:600] if lines else type(error).__name__
 
 
-def _wait_ready(url: str, stop: threading.Event) -> None:
+def wait_ready(url: str, stop: threading.Event | None) -> bool:
+    """Poll the gateway's readiness until 200, ``stop`` is set, or READY_TIMEOUT_S passes."""
+    stop = stop or threading.Event()
     deadline = time.monotonic() + READY_TIMEOUT_S
     while not stop.is_set() and time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{url}/v2/health/ready", timeout=2) as response:
                 if response.status == 200:
-                    return
+                    return True
         except (urllib.error.URLError, OSError):
             pass
         stop.wait(0.2)
+    return False
 
 
 def _take_down(serve: Any, settings: RayServeSettings) -> None:

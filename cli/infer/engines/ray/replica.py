@@ -35,14 +35,14 @@ class LoopOutbox(Outbox):
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:  # no socket, no writer thread
         self._loop = loop
         self._lock = threading.Lock()
-        self._pending: list[tuple[int, int, bytes]] = []
+        self._frames: list[tuple[int, int, bytes]] = []
         self._scheduled = False
         self.queues: dict[int, asyncio.Queue[list[Frame]]] = {}
 
     def put(self, kind: Kind, request: int, payload: bytes = b"") -> None:
         """Queue one frame for the request's generator (called from any thread)."""
         with self._lock:
-            self._pending.append((int(kind), request, payload))
+            self._frames.append((int(kind), request, payload))
             if self._scheduled:
                 return
             self._scheduled = True
@@ -53,7 +53,7 @@ class LoopOutbox(Outbox):
 
     def _drain(self) -> None:
         with self._lock:
-            pending, self._pending = self._pending, []
+            pending, self._frames = self._frames, []
             self._scheduled = False
         batches: dict[int, list[Frame]] = {}
         for kind, request, payload in pending:
