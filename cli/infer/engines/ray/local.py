@@ -89,7 +89,9 @@ def _ray_session(settings: RayServeSettings) -> Iterator[Any]:
         os.environ.update(settings.cluster_env())
     try:
         ray.init(
-            address=settings.address,
+            # "local": a new instance even if `ray start` left a cluster address behind (a
+            # plain ray.init() would join that cluster, or hang if it is gone).
+            address=settings.address or "local",
             include_dashboard=False if started_here else None,
             logging_level=logging.WARNING,
             namespace="infer",
