@@ -168,3 +168,20 @@ def test_killing_a_node_mid_stream_ends_its_streams_with_an_in_band_error(
             assert error["retryable"] is True
         else:
             assert terminal[0].event == "done"
+
+
+def test_stopping_the_server_ends_live_streams_in_band(ray_server: ServerProcess) -> None:
+    """Runs after the node kill: the head's replica still serves; SIGTERM stops everything."""
+    body = v2_body(TEXT="x", COUNT=2000, DELAY=20)
+    raw = b""
+    stopper = threading.Thread(target=ray_server.stop, daemon=True)
+    with httpx.stream("POST", ray_server.url + INFER, json=body, timeout=60) as response:
+        for chunk in response.iter_bytes():
+            raw += chunk
+            if b"id: 3\n" in raw and not stopper.is_alive() and stopper.ident is None:
+                stopper.start()
+    events, _ = parse_sse(raw)
+    assert events[-1].event == "error"
+    assert json.loads(events[-1].data)["code"] == "server_shutting_down"
+    stopper.join(timeout=60)
+    assert ray_server.process.returncode == 0

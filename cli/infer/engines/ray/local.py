@@ -53,7 +53,10 @@ def serve_on_ray(settings: RayServeSettings, announce: Callable[[str], None]) ->
                 "infer serve: ready (Ray Serve); try: infer stream --url "
                 f"{url} --model {settings.model_name}"
             )
-            stop.wait()
+            # Short waits: Ray's threads may receive the signal, and the main thread only runs
+            # Python signal handlers when it wakes up.
+            while not stop.wait(0.2):
+                pass
         finally:
             _take_down(serve, settings)
     return 0
@@ -154,9 +157,12 @@ def wait_ready(url: str, stop: threading.Event | None) -> bool:
 
 def _take_down(serve: Any, settings: RayServeSettings) -> None:
     """End live streams in-band first, so Serve's drain does not wait out the grace."""
-    with contextlib.suppress(Exception):
+    try:
         handle = serve.get_app_handle(settings.model_name)
-        handle.stop_streams.remote().result(timeout_s=STOP_STREAMS_TIMEOUT_S)
+        ended = handle.stop_streams.remote().result(timeout_s=STOP_STREAMS_TIMEOUT_S)
+        log.info("ended %d live stream(s) before stopping", ended)
+    except Exception as error:  # the application may already be gone
+        log.warning("could not end live streams in-band: %s", _summary(error))
     with contextlib.suppress(Exception):
         serve.delete(settings.model_name)
 
