@@ -45,6 +45,10 @@ def test_deploy_writes_the_config_applies_it_and_the_app_outlives_the_command(
     assert result.stdout.strip() == url
 
     written = yaml.safe_load(config.read_text())
+    # Rewritten with the packages Ray uploaded: valid for `serve deploy` on this cluster.
+    shipped = written["applications"][0]["runtime_env"]
+    assert shipped["working_dir"].startswith("gcs://")
+    assert all(uri.startswith("gcs://") for uri in shipped["py_modules"])
     model = written["applications"][0]["deployments"][0]
     assert model["max_ongoing_requests"] == 4
     assert model["graceful_shutdown_timeout_s"] >= 60  # the repo's inference_time

@@ -123,3 +123,17 @@ def test_help_and_serve_help_import_nothing_of_ray() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "changes", [{"replicas": 2}, {"min_replicas": 1, "max_replicas": 4, "max_replicas_per_node": 1}]
+)
+def test_the_serve_config_is_valid_for_ray_serve(changes: dict[str, Any]) -> None:
+    """Ray's own schema accepts what `infer deploy --ray` writes (no cluster needed)."""
+    schema = pytest.importorskip("ray.serve.schema", reason="needs the ray extra")
+    # As `infer deploy` rewrites it once Ray uploaded the packages.
+    uploaded = {"working_dir": "gcs://_ray_pkg_0123.zip", "py_modules": ["gcs://_ray_pkg_4.zip"]}
+    config = yaml.safe_load(render(_settings(**changes), uploaded))
+    parsed = schema.ServeDeploySchema.model_validate(config)
+    model = parsed.applications[0].deployments[0]
+    assert model.max_ongoing_requests == _settings(**changes).concurrency

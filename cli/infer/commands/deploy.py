@@ -73,7 +73,7 @@ def deploy(
         if dry_run:
             return
         url = deploy_to_cluster(
-            settings, announce=lambda line: print(line, file=sys.stderr, flush=True)
+            settings, lambda line: print(line, file=sys.stderr, flush=True), written
         )
     print(url)
     stderr.print(

@@ -10,6 +10,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from infer.engines.ray.availability import require_ray
 from infer.engines.ray.local import RayServeError, deploy_application, wait_ready
@@ -17,14 +18,22 @@ from infer.engines.ray.serve_config import render, runtime_env, serve_config
 from infer.engines.ray.settings import RayServeSettings
 
 
-def write_config(settings: RayServeSettings, path: Path) -> Path:
+def write_config(
+    settings: RayServeSettings, path: Path, uploaded_env: dict[str, Any] | None = None
+) -> Path:
     """Write the Serve config YAML for ``settings`` to ``path``."""
-    path.write_text(render(settings), encoding="utf-8")
+    path.write_text(render(settings, uploaded_env), encoding="utf-8")
     return path
 
 
-def deploy_to_cluster(settings: RayServeSettings, announce: Callable[[str], None]) -> str:
-    """Apply the config to the cluster at ``settings.address``; returns the app's URL."""
+def deploy_to_cluster(
+    settings: RayServeSettings, announce: Callable[[str], None], config_path: Path | None = None
+) -> str:
+    """Apply the config to the cluster at ``settings.address``; returns the app's URL.
+
+    With ``config_path``, the config is written again with the uploaded packages' URIs in
+    place of local paths, so `serve deploy` on that cluster accepts it as it is.
+    """
     require_ray()
     import ray
     from ray import serve
@@ -44,6 +53,9 @@ def deploy_to_cluster(settings: RayServeSettings, announce: Callable[[str], None
             hint="pass --address HOST:PORT of the head node's GCS (as `ray start` printed)",
         ) from None
     try:
+        if config_path is not None:
+            uploaded = dict(ray.get_runtime_context().runtime_env)
+            write_config(settings, config_path, uploaded)
         serve.start(proxy_location=config["proxy_location"], http_options=config["http_options"])
         deploy_application(serve, settings, repo_on_cluster="")
         url = f"http://{settings.host}:{settings.port}"

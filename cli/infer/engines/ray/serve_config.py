@@ -55,8 +55,14 @@ def _python_packages(repo: Path) -> list[str]:
     return [str(package) for package in packages if isinstance(package, str)]
 
 
-def serve_config(settings: RayServeSettings) -> dict[str, Any]:
-    """A Serve config (``ServeDeploySchema``) for one application, overrides included."""
+def serve_config(
+    settings: RayServeSettings, uploaded_env: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A Serve config (``ServeDeploySchema``) for one application, overrides included.
+
+    ``uploaded_env`` is the runtime env once Ray uploaded it (``gcs://`` URIs); without it the
+    env names local paths, which `serve run` uploads and `serve deploy` refuses.
+    """
     return {
         # The gateway, which holds every stream, runs on the head: a proxy elsewhere only
         # adds a hop (and two proxies on one host would fight over the port).
@@ -68,7 +74,7 @@ def serve_config(settings: RayServeSettings) -> dict[str, Any]:
                 "route_prefix": "/",
                 "import_path": IMPORT_PATH,
                 "args": builder_args(settings),
-                "runtime_env": runtime_env(settings),
+                "runtime_env": uploaded_env or runtime_env(settings),
                 "deployments": [
                     {"name": MODEL, **settings.model_options()},
                     {"name": GATEWAY, **settings.gateway_options()},
@@ -78,7 +84,7 @@ def serve_config(settings: RayServeSettings) -> dict[str, Any]:
     }
 
 
-def render(settings: RayServeSettings) -> str:
+def render(settings: RayServeSettings, uploaded_env: dict[str, Any] | None = None) -> str:
     """The config as YAML, with the cluster-level settings it cannot carry as comments."""
     lines = [
         f"# Ray Serve config for {settings.model_name}, written by `infer deploy --ray`.",
@@ -88,7 +94,15 @@ def render(settings: RayServeSettings) -> str:
     lines += [
         "# and, for HAProxy ingress (Ray's faster proxy, binds all interfaces), also",
         "#   RAY_SERVE_ENABLE_HA_PROXY=1",
-        "",
     ]
-    body = yaml.safe_dump(serve_config(settings), sort_keys=False, default_flow_style=False)
+    if uploaded_env is None:
+        lines.append(
+            "# runtime_env names local paths: `serve run` uploads them; for `serve deploy`, "
+            "use remote URIs."
+        )
+    else:
+        lines.append("# runtime_env names the packages `infer deploy` uploaded to this cluster.")
+    lines.append("")
+    config = serve_config(settings, uploaded_env)
+    body = yaml.safe_dump(config, sort_keys=False, default_flow_style=False)
     return "\n".join(lines) + body
