@@ -123,15 +123,17 @@ class ModelReplica:
             if not ended:
                 worker.cancel(request)
 
-    async def __del__(self) -> None:
-        # Ray Serve calls this once ongoing requests drained (or the grace passed).
+    def __del__(self) -> None:
+        # Ray Serve calls this once ongoing requests drained (or the grace passed), off the
+        # replica's event loop: blocking here (up to the worker's own grace) is fine.
         if self._worker is not None:
-            await asyncio.to_thread(self._worker.shutdown)
+            self._worker.shutdown()
         else:
-            await asyncio.to_thread(self._model.call_finalize)
+            self._model.call_finalize()
 
 
 def _node_id() -> str:
     import ray
 
-    return str(ray.get_runtime_context().get_node_id())
+    # Outside a Ray worker (tests) there is no node, and asking would start Ray.
+    return str(ray.get_runtime_context().get_node_id()) if ray.is_initialized() else ""
