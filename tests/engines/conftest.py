@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
+from types import FrameType
 
 import pytest
 
@@ -14,8 +16,15 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRayCl
     """A head and a worker node on 127.0.0.1, stopped (every process) at the end."""
     pytest.importorskip("ray.serve", reason="needs the ray extra: pip install -e '.[ray]'")
     cluster = LocalRayCluster(tmp_path_factory.mktemp("ray"))
+    # A SIGTERM to pytest would skip fixture teardown and leave the cluster running.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         cluster.start()
         yield cluster
     finally:
         cluster.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -49,6 +51,14 @@ class LocalRayCluster:
         # Serve keeps its first HTTP options for the cluster's life: every test uses this port.
         self.http_port = free_port()
         self.nodes: list[str] = []
+        # Ray maps 127.0.0.1 to the machine's address for its own ports (it refuses loopback
+        # node addresses), so the cluster keeps Ray's token authentication on.
+        self.token = secrets.token_hex(32)
+        self.sessions: set[str] = set()
+
+    def client_env(self) -> dict[str, str]:
+        """What a driver (`infer serve --address`, `infer deploy`) needs to join the cluster."""
+        return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": self.token}
 
     def _env(self, node: str) -> dict[str, str]:
         settings = RayServeSettings(repo=Path("."), model_name="x", inference_time_s=60)
@@ -57,8 +67,7 @@ class LocalRayCluster:
             **settings.cluster_env(),
             **FAST_FAILURE_DETECTION,
             "RAY_USAGE_STATS_ENABLED": "0",
-            # Loopback only, started and stopped by the test: no token to distribute.
-            "RAY_AUTH_MODE": "disabled",
+            **self.client_env(),
             "INFER_TEST_NODE": node,
             "INFER_RAY_TEST": f"{self.run_id}-{node}",
         }
@@ -108,6 +117,8 @@ class LocalRayCluster:
         )
         if result.returncode != 0:
             raise RuntimeError(f"ray start ({node}) failed:\n{result.stdout}\n{result.stderr}")
+        for pid in self.pids(node):
+            self.sessions |= set(SESSION.findall(_cmdline(pid)))
 
     def pids(self, node: str) -> list[int]:
         """Every live process of one node of this cluster."""
@@ -126,17 +137,54 @@ class LocalRayCluster:
 
     def kill_node(self, node: str, sig: int = signal.SIGKILL) -> int:
         """Kill every process of ``node`` at once (a machine lost); returns how many."""
-        pids = self.pids(node)
+        pids = _with_descendants(self.pids(node))
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
         return len(pids)
 
+    def _all_pids(self) -> list[int]:
+        # Processes that retitle themselves (ray::DashboardAgent) lose their environment in
+        # /proc; they still name the cluster's session directory on their command line.
+        found = {pid for node in self.nodes for pid in self.pids(node)}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and set(SESSION.findall(_cmdline(int(entry.name)))) & (
+                self.sessions
+            ):
+                found.add(int(entry.name))
+        found.discard(os.getpid())
+        # The agents a raylet starts retitle themselves too: find them as its children.
+        return _with_descendants(sorted(found))
+
     def stop(self) -> None:
         """Stop every process this cluster started: SIGTERM, then SIGKILL what is left."""
         for sig in (signal.SIGTERM, signal.SIGKILL):
-            for node in reversed(self.nodes):
-                self.kill_node(node, sig)
+            for pid in self._all_pids():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
             deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and any(self.pids(n) for n in self.nodes):
+            while time.monotonic() < deadline and self._all_pids():
                 time.sleep(0.2)
+
+
+SESSION = re.compile(r"session_\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_\d+_\d+")
+
+
+def _with_descendants(pids: list[int]) -> list[int]:
+    found = list(pids)
+    for pid in found:
+        for task in Path(f"/proc/{pid}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                found += [
+                    int(child) for child in task.read_text().split() if int(child) not in found
+                ]
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -39,7 +40,10 @@ def test_deploy_writes_the_config_applies_it_and_the_app_outlives_the_command(
         "--config",
         str(config),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    env = {**os.environ, **ray_cluster.client_env()}
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=300, check=False, env=env
+    )
     assert result.returncode == 0, result.stderr
     url = f"http://127.0.0.1:{ray_cluster.http_port}"
     assert result.stdout.strip() == url

@@ -42,6 +42,7 @@ def ray_server(ray_cluster: LocalRayCluster) -> Iterator[ServerProcess]:
         "2",
         "--heartbeat",
         "1",
+        env=ray_cluster.client_env(),
     )
     try:
         server.wait_for_line("infer serve: ready", timeout=240)
