@@ -13,8 +13,9 @@ import asyncio
 import sys
 import time
 
-from bench import HERE, Target
 from bench_client import one_stream, percentile, request_bytes
+
+from bench import HERE, Target
 
 MODEL_PATH = "/v2/models/synthetic/infer"
 CPU_EVENTS = 20000
