@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import logging
 from typing import Any
 
@@ -20,9 +21,11 @@ from infer.runtime.config import ServeConfig
 from infer.runtime.server import build_app
 from infer.runtime.state import Runtime
 from infer.runtime.supervisor import Call, WorkerSupervisor
+from infer.runtime.wire import Kind
 
 log = logging.getLogger("infer.serve")
 DESCRIBE_RETRY_S = 1.0
+TERMINAL_EVENTS: dict[int, str] = {Kind.DONE: "done", Kind.ERROR: "error", Kind.RESULT: "result"}
 
 
 class RaySupervisor(WorkerSupervisor):
@@ -33,10 +36,21 @@ class RaySupervisor(WorkerSupervisor):
     """
 
     def __init__(self, handle: Any, config: ServeConfig) -> None:
-        super().__init__(config.repo, config.gpu, config.log_level)
+        super().__init__(config.repo, config.gpu, config.log_level, config.inference_time_s)
         self._handle = handle
+        self._calls: dict[int, Call] = {}
         self._pumps: dict[int, asyncio.Task[None]] = {}
         self._describer: asyncio.Task[None] | None = None
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """No local worker processes: the replicas are Ray's."""
+        return []
+
+    @property
+    def draining(self) -> bool:
+        """Ray Serve drains replicas itself."""
+        return False
 
     async def start(self) -> None:
         """Learn the model's inputs and streaming flag from a replica, in the background."""
@@ -62,19 +76,37 @@ class RaySupervisor(WorkerSupervisor):
                 info["niceness"],
             )
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 10.0) -> None:
         """Stop every request in flight; their streams end with `server_shutting_down`."""
         self._stopping = True
         if self._describer is not None:
             self._describer.cancel()
-        for task in list(self._pumps.values()):
-            task.cancel()
-        self._fail_calls("server_shutting_down", "the server is shutting down", retryable=True)
+        self.fail_all("server_shutting_down", "the server is shutting down", retryable=True)
         self.state.phase = "stopped"
 
     async def restart(self, reason: str) -> None:
         """Ray Serve replaces unhealthy replicas itself; a stuck request is only logged."""
         log.warning("not restarting a Ray Serve replica (%s); Ray health-checks replicas", reason)
+
+    async def drain(self, reason: str) -> None:
+        """As ``restart``: replicas are Ray Serve's to replace."""
+        await self.restart(reason)
+
+    def stuck_on_current_worker(self, request: int) -> bool:
+        """Never: a cancelled request's generator is cancelled, whatever the model does."""
+        return False
+
+    def in_flight(self, request: int) -> bool:
+        """Whether a replica still runs this request for someone."""
+        return request in self._calls
+
+    def fail_all(self, code: str, message: str, retryable: bool) -> None:
+        """End every request in-band and cancel it on its replica."""
+        for pump in list(self._pumps.values()):
+            pump.cancel()
+        calls, self._calls = self._calls, {}
+        for call in calls.values():
+            call.finish("error", {"code": code, "message": message, "retryable": retryable})
 
     def kill(self) -> None:
         """Nothing to kill: the replicas belong to Ray Serve."""
@@ -111,7 +143,7 @@ class RaySupervisor(WorkerSupervisor):
         try:
             async for batch in generator:
                 for kind, payload in batch:
-                    self.on_frame(kind, request, payload)
+                    self._route(kind, request, payload)
         except asyncio.CancelledError:
             generator.cancel()
             raise
@@ -121,6 +153,17 @@ class RaySupervisor(WorkerSupervisor):
             self._pumps.pop(request, None)
         if request in self._calls:  # the replica's generator ended without a terminal frame
             self._lost(request, "its answer ended without a terminal event")
+
+    def _route(self, kind: int, request: int, payload: bytes) -> None:
+        # The local supervisor's routing, minus worker processes (the hot path for EVENT).
+        if kind == Kind.EVENT:
+            call = self._calls.get(request)
+            if call is not None:
+                call.push_event(payload)
+        elif kind in TERMINAL_EVENTS:
+            call = self._calls.pop(request, None)
+            if call is not None:
+                call.finish(TERMINAL_EVENTS[kind], json.loads(payload))
 
     def _lost(self, request: int, why: str) -> None:
         call = self._calls.pop(request, None)
