@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -18,20 +18,31 @@ def deploy(
         bool, typer.Option("--ray", help="Deploy on Ray Serve (infer-cli[ray]).")
     ] = False,
     address: Annotated[
-        str | None, typer.Option(help="The cluster's head, HOST:PORT (default: auto).")
+        Optional[str],  # noqa: UP045 - Typer needs Optional on Python 3.10
+        typer.Option(help="The cluster's head, HOST:PORT (default: auto)."),
     ] = None,
     host: Annotated[str, typer.Option(help="Interface Serve's HTTP proxy binds.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, help="Serve's HTTP port.")] = 8000,
-    replicas: Annotated[int | None, typer.Option(min=1, help="A fixed replica count.")] = None,
-    min_replicas: Annotated[int | None, typer.Option(min=1, help="Autoscale from.")] = None,
-    max_replicas: Annotated[int | None, typer.Option(min=1, help="Autoscale to.")] = None,
+    replicas: Annotated[
+        Optional[int],  # noqa: UP045 - Typer needs Optional on Python 3.10
+        typer.Option(min=1, help="A fixed replica count."),
+    ] = None,
+    min_replicas: Annotated[
+        Optional[int],  # noqa: UP045 - Typer needs Optional on Python 3.10
+        typer.Option(min=1, help="Autoscale from."),
+    ] = None,
+    max_replicas: Annotated[
+        Optional[int],  # noqa: UP045 - Typer needs Optional on Python 3.10
+        typer.Option(min=1, help="Autoscale to."),
+    ] = None,
     concurrency: Annotated[int, typer.Option(min=1, help="Streams one replica runs.")] = 1,
     replicas_per_node: Annotated[
-        int | None, typer.Option(min=1, help="At most this many replicas on one node.")
+        Optional[int],  # noqa: UP045 - Typer needs Optional on Python 3.10
+        typer.Option(min=1, help="At most this many replicas on one node."),
     ] = None,
     gpu: Annotated[bool, typer.Option("--gpu", help="One GPU per replica.")] = False,
     config: Annotated[
-        Path | None,
+        Optional[Path],  # noqa: UP045 - Typer needs Optional on Python 3.10
         typer.Option(help="Where to write the Serve config (default ./serve-NAME.yaml)."),
     ] = None,
     dry_run: Annotated[

@@ -115,14 +115,20 @@ def serve(
         str, typer.Option(help="local (a worker process) or ray (Ray Serve: infer-cli[ray]).")
     ] = "local",
     address: Annotated[
-        str | None, typer.Option(help="--engine ray: the cluster to join (default: a local one).")
+        Optional[str],  # noqa: UP045 - Typer needs Optional on Python 3.10
+        typer.Option(help="--engine ray: the cluster to join (default: a local one)."),
     ] = None,
-    replicas: Annotated[int | None, typer.Option(min=1, help="--engine ray: replicas.")] = None,
+    replicas: Annotated[
+        Optional[int],  # noqa: UP045 - Typer needs Optional on Python 3.10
+        typer.Option(min=1, help="--engine ray: replicas."),
+    ] = None,
     min_replicas: Annotated[
-        int | None, typer.Option(min=1, help="--engine ray: autoscale.")
+        Optional[int],  # noqa: UP045 - Typer needs Optional on Python 3.10
+        typer.Option(min=1, help="--engine ray: autoscale."),
     ] = None,
     max_replicas: Annotated[
-        int | None, typer.Option(min=1, help="--engine ray: autoscale.")
+        Optional[int],  # noqa: UP045 - Typer needs Optional on Python 3.10
+        typer.Option(min=1, help="--engine ray: autoscale."),
     ] = None,
 ) -> None:
     """Run the model: app.py in a worker process, the v2 HTTP API and SSE in front of it.
