@@ -211,7 +211,8 @@ def test_reload_restarts_the_worker_on_edits_and_keeps_the_port(
     server.wait_for_line("restarting the worker: changed: app.py", timeout=20)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        # Generous: while the worker restarts the request waits for a slot, slowly on a busy machine.
+        # Generous: while the worker restarts the request waits for a slot, slowly on a busy
+        # machine.
         response = httpx.post(url, json=v2_body(TEXT="hi"), timeout=30)
         if response.status_code == 200:
             events = parse_sse(response.content)[0]
