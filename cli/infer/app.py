@@ -13,6 +13,7 @@ import typer
 from infer import __version__
 from infer.commands import bench as bench_command
 from infer.commands import chat as chat_command
+from infer.commands import deploy as deploy_command
 from infer.commands import doctor as doctor_command
 from infer.commands import env as env_command
 from infer.commands import init as init_command
@@ -69,6 +70,7 @@ app.command("bench", cls=InferCommand)(bench_command.bench)
 app.command("chat", cls=InferCommand)(chat_command.chat)
 app.command("doctor", cls=InferCommand)(doctor_command.doctor)
 app.add_typer(env_command.app, name="env", cls=InferGroup)
+app.command("deploy", cls=InferCommand)(deploy_command.deploy)
 
 
 def main() -> None:

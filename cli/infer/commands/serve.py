@@ -122,6 +122,25 @@ def serve(
             "any origin, without credentials). Off by default."
         ),
     ] = None,
+    engine: Annotated[
+        str, typer.Option(help="local (a worker process) or ray (Ray Serve: infer-cli[ray]).")
+    ] = "local",
+    address: Annotated[
+        Optional[str],  # noqa: UP045 - Typer needs Optional on Python 3.10
+        typer.Option(help="--engine ray: the cluster to join (default: a local one)."),
+    ] = None,
+    replicas: Annotated[
+        Optional[int],  # noqa: UP045 - Typer needs Optional on Python 3.10
+        typer.Option(min=1, help="--engine ray: replicas."),
+    ] = None,
+    min_replicas: Annotated[
+        Optional[int],  # noqa: UP045 - Typer needs Optional on Python 3.10
+        typer.Option(min=1, help="--engine ray: autoscale."),
+    ] = None,
+    max_replicas: Annotated[
+        Optional[int],  # noqa: UP045 - Typer needs Optional on Python 3.10
+        typer.Option(min=1, help="--engine ray: autoscale."),
+    ] = None,
 ) -> None:
     """Run the model: app.py in a worker process, the v2 HTTP API and SSE in front of it.
 
@@ -149,6 +168,18 @@ def serve(
             BrowserPolicy.build(host, tuple(allow_host or ()), tuple(cors or ()))
         except InvalidOriginError as error:
             raise UsageError(f"--cors {error}") from None
+        local_only = {
+            "--isolated": isolated,
+            "--env": bool(env),
+            "--env-file": bool(env_file),
+            "--tokenizer": tokenizer is not None,
+        }
+        given = [name for name, value in local_only.items() if value]
+        if engine != "local" and given:
+            raise UsageError(
+                f"{', '.join(given)} work with the local engine only, not --engine {engine}",
+                hint="drop them, or serve with the default --engine local",
+            )
         settings = read_repo_settings(path)
         chosen = resolve_device(device, gpu)
         worker = prepare_and_report(
@@ -185,6 +216,11 @@ def serve(
                 "can call the model. Use the default 127.0.0.1 unless you mean it.",
                 soft_wrap=True,
             )
+        if engine != "local":
+            from infer.commands.serve_ray import serve_ray
+
+            ray_counts = (replicas, min_replicas, max_replicas)
+            raise typer.Exit(serve_ray(engine, config, address, ray_counts))
         code = run_server(config, announce=lambda line: print(line, file=sys.stderr, flush=True))
     if code:
         raise typer.Exit(code)
