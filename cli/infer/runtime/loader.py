@@ -50,15 +50,23 @@ def load_model(repo: Path) -> LoadedModel:
     model_class = getattr(app_module, "InferlessPythonModel", None)
     if model_class is None:
         raise LookupError(f"{repo / APP_FILE} defines no class InferlessPythonModel")
+    streaming, inputs, request_class = model_interface(app_module, schema_module, repo / APP_FILE)
+    return LoadedModel(model_class(), streaming, inputs, request_class)
+
+
+def model_interface(
+    app_module: ModuleType, schema_module: ModuleType | None, app_path: Path
+) -> tuple[bool, list[InputSpec], type | None]:
+    """The streaming flag, the inputs and the pydantic request class (if any) of a model."""
     flag_source = schema_module if hasattr(schema_module, "IS_STREAMING_OUTPUT") else app_module
     streaming = bool(getattr(flag_source, "IS_STREAMING_OUTPUT", False))
     request_class = None
     if schema_module is not None and hasattr(schema_module, "INPUT_SCHEMA"):
         inputs = schema_inputs(schema_module.INPUT_SCHEMA)
     else:
-        request_class = _request_class(app_module, repo / APP_FILE)
+        request_class = _request_class(app_module, app_path)
         inputs = pydantic_inputs(request_class) if request_class else []
-    return LoadedModel(model_class(), streaming, inputs, request_class)
+    return streaming, inputs, request_class
 
 
 def _import(name: str) -> ModuleType:

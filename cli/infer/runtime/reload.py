@@ -3,6 +3,8 @@ and say what was reloaded and how long it took.
 
 - Python files and ``inferless-runtime-config.yaml`` change the model's code or packages: the
   worker restarts (``initialize()`` runs again, weights included).
+- Except when app.py alone changed and ``initialize()`` did not (hot_swap.py decides from the
+  source): the worker swaps the new code in and keeps the loaded weights (code_swap.py).
 - ``inferless.yaml`` holds the served name and ``inference_time``, which the server read at
   start: it is re-read and, where it differs, the user is told to restart ``infer serve``.
 - ``input.json`` is a sample request: nothing to reload, and it is said so.
@@ -18,8 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infer.errors import InferError
+from infer.repo.sources import APP_FILE
 from infer.runtime.config import ServeConfig
+from infer.runtime.hot_swap import decide_swap
 from infer.runtime.state import Runtime
+from infer.runtime.wire import Kind
 
 log = logging.getLogger("infer.serve")
 WATCHED_SUFFIXES = (".py", ".yaml", ".yml", ".json")
@@ -95,12 +100,56 @@ async def restart_and_time(runtime: Runtime, changed: list[str]) -> str:
     return f"reload: {what} changed; restarted the worker, ready again in {elapsed:.1f} s"
 
 
+def read_app(repo: Path) -> str:
+    """app.py's text, or "" when it cannot be read (then nothing matches it: a full restart)."""
+    try:
+        return (repo / APP_FILE).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+async def swap_or_restart(runtime: Runtime, repo: Path, running: str) -> tuple[str, str]:
+    """Swap app.py's new code into the worker when initialize() is unchanged, else restart.
+
+    ``running`` is the app.py source the worker runs; returns the announcement and the source
+    the worker runs afterwards.
+    """
+    new = read_app(repo)
+    decision = decide_swap(running, new)
+    if decision.broken:
+        return (
+            f"reload: {APP_FILE} changed but does not parse ({decision.reason}); "
+            "still serving the previous code",
+            running,
+        )
+    reason = decision.reason
+    if decision.swap:
+        started = time.perf_counter()
+        kind, data = await runtime.supervisor.swap_code()
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if kind == Kind.SWAPPED:
+            return (
+                f"reload: {APP_FILE} changed ({reason}); swapped the code in {elapsed_ms:.0f} ms, "
+                "weights kept (initialize() not re-run)",
+                new,
+            )
+        if not data.get("restart"):
+            return (
+                f"reload: {APP_FILE} changed; {data.get('message')}; "
+                "still serving the previous code",
+                running,
+            )
+        reason = str(data.get("message"))
+    return f"{await restart_and_time(runtime, [APP_FILE])} ({reason})", new
+
+
 async def reload_on_change(
     runtime: Runtime, config: ServeConfig, announce: Callable[[str], None]
 ) -> None:
     """Watch the repo until cancelled; announce each reload (or why none was needed)."""
     from watchfiles import awatch
 
+    running = read_app(config.repo)  # what the worker runs: a code swap is judged against it
     async for changes in awatch(config.repo, watch_filter=lambda _, path: watched(path)):
         plan = plan_reload(config.repo, (path for _, path in changes))
         if plan.sample_only:
@@ -108,7 +157,12 @@ async def reload_on_change(
             announce(f"reload: {files} changed; a sample request only, nothing to reload")
         if plan.platform_config:
             announce(f"reload: {platform_config_notice(config)}")
-        if plan.restart_worker:
+        code_only = plan.restart_worker == [APP_FILE]
+        if code_only and runtime.supervisor.state.phase == "ready":
+            message, running = await swap_or_restart(runtime, config.repo, running)
+            announce(message)
+        elif plan.restart_worker:
+            running = read_app(config.repo)
             if config.worker.isolated and RUNTIME_CONFIG in plan.restart_worker:
                 log.warning(
                     "the runtime config changed: restart `infer serve --isolated` to rebuild"

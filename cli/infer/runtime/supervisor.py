@@ -145,6 +145,7 @@ class WorkerSupervisor:
         self._owner: dict[int, WorkerProcess] = {}
         self._next_request = 0
         self._stopping = False
+        self._swap_reply: asyncio.Future[tuple[Kind, dict[str, Any]]] | None = None
 
     @property
     def worker_pids(self) -> list[int]:
@@ -329,6 +330,26 @@ class WorkerSupervisor:
         if not self._stopping and worker is self._worker:
             await self.start()
 
+    async def swap_code(self, timeout: float = 60.0) -> tuple[Kind, dict[str, Any]]:
+        """Ask the ready worker to re-import app.py without initialize() (see code_swap.py).
+
+        Returns (SWAPPED, data) or (SWAP_FAILED, {"message", "restart"}).
+        """
+        worker = self._worker
+        if worker is None or self.state.phase != "ready" or self._swap_reply is not None:
+            return Kind.SWAP_FAILED, {"message": "the worker is not ready", "restart": True}
+        self._swap_reply = asyncio.get_running_loop().create_future()
+        worker.send(encode(Kind.SWAP, 0))
+        try:
+            kind, data = await asyncio.wait_for(asyncio.shield(self._swap_reply), timeout)
+        except asyncio.TimeoutError:
+            return Kind.SWAP_FAILED, {"message": "the worker did not answer", "restart": True}
+        finally:
+            self._swap_reply = None
+        if kind == Kind.SWAPPED:
+            self.state.inputs = [InputSpec.from_metadata(entry) for entry in data["inputs"]]
+        return kind, data
+
     # -- requests ---------------------------------------------------------------------------
 
     def submit(self, inputs: dict[str, Any], call: Call) -> int:
@@ -414,6 +435,10 @@ class WorkerSupervisor:
             self.ready_event.set()
         elif kind == Kind.INIT_FAILED:
             self._set_failed(data)
+        elif kind in (Kind.SWAPPED, Kind.SWAP_FAILED):
+            reply = self._swap_reply
+            if reply is not None and not reply.done():
+                reply.set_result((kind, data))
 
     def _set_failed(self, data: dict[str, Any]) -> None:
         self.state.phase = "failed"

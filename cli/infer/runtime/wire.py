@@ -25,10 +25,13 @@ class Kind(IntEnum):
     RESULT = 5  # a non-streaming answer: {"outputs": [...]}
     DONE = 6  # {"auto_finalised": bool}: the request ended well
     ERROR = 7  # {"code", "message", "retryable"}: the request ended badly
+    SWAPPED = 8  # {"ms", "inputs"}: new requests run app.py's new code (see code_swap.py)
+    SWAP_FAILED = 9  # {"message", "restart"}: the old code still serves
     # server -> worker
     INFER = 20  # {"inputs": {...}}
     CANCEL = 21  # stop this request: its next send_streamed_output raises
     SHUTDOWN = 22  # run finalize() and exit
+    SWAP = 23  # re-import app.py, keep the instance's state, skip initialize()
 
 
 def encode(kind: Kind, request: int, payload: bytes = b"") -> bytes:

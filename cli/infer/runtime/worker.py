@@ -23,6 +23,7 @@ from typing import Any
 
 from infer.environment.device import model_device
 from infer.environment.redaction import install_redaction, redact
+from infer.runtime.code_swap import swap_reply
 from infer.runtime.handler import StreamCancelledError, StreamOutputHandler, StreamProtocolError
 from infer.runtime.limits import cap_log_lines
 from infer.runtime.loader import LoadedModel, load_model
@@ -144,7 +145,8 @@ class Worker:
     def start(self, request: int, payload: bytes) -> None:
         """Run one request on a pool thread."""
         inputs = json.loads(payload)["inputs"]
-        future = self.pool.submit(self._run, request, inputs)
+        # The model as of now: a request keeps the code it started with across a code swap.
+        future = self.pool.submit(self._run, request, inputs, self.model)
         self.running.add(future)
         # Runs at once if the request already finished, so nothing stale is ever kept.
         future.add_done_callback(self.running.discard)
@@ -155,15 +157,15 @@ class Worker:
         if handler is not None:
             handler.cancelled.set()
 
-    def _run(self, request: int, inputs: dict[str, Any]) -> None:
+    def _run(self, request: int, inputs: dict[str, Any], model: LoadedModel) -> None:
         try:
             argument: Any = inputs
-            if self.model.request_class is not None:
-                argument = self.model.request_class(**inputs)
-            if self.model.streaming:
-                self._run_streaming(request, argument)
+            if model.request_class is not None:
+                argument = model.request_class(**inputs)
+            if model.streaming:
+                self._run_streaming(request, argument, model)
             else:
-                result = self.model.instance.infer(argument)
+                result = model.instance.infer(argument)
                 self.outbox.put(Kind.RESULT, request, _result_json(to_v2_outputs(result)))
         except StreamCancelledError:
             self._error(request, "cancelled", "the request was cancelled", retryable=True)
@@ -175,7 +177,7 @@ class Worker:
         finally:
             self.handlers.pop(request, None)
 
-    def _run_streaming(self, request: int, argument: Any) -> None:
+    def _run_streaming(self, request: int, argument: Any, model: LoadedModel) -> None:
         outbox = self.outbox
 
         def emit(payload: bytes) -> None:
@@ -183,7 +185,7 @@ class Worker:
 
         handler = StreamOutputHandler(emit)
         self.handlers[request] = handler
-        self.model.instance.infer(argument, handler)
+        model.instance.infer(argument, handler)
         if handler.failure is not None:
             raise handler.failure
         if handler.cancelled.is_set():
@@ -256,7 +258,7 @@ def serve_forever(sock: socket.socket, repo: Path, gpu: bool) -> int:
         return 1
     outbox.put(Kind.READY, 0, _json({"device": model_device()}))
     worker = Worker(model, outbox)
-    if not _read_commands(sock, worker):
+    if not _read_commands(sock, worker, repo):
         # The server is gone without a word: nobody waits for finalize(); don't hang on it.
         _exit_after(SHUTDOWN_GRACE_S, "the server went away")
     worker.shutdown()
@@ -264,7 +266,7 @@ def serve_forever(sock: socket.socket, repo: Path, gpu: bool) -> int:
     return 0
 
 
-def _read_commands(sock: socket.socket, worker: Worker) -> bool:
+def _read_commands(sock: socket.socket, worker: Worker, repo: Path) -> bool:
     """Run commands until SHUTDOWN (returns True) or until the server goes away (False)."""
     decoder = FrameDecoder()
     while True:
@@ -279,6 +281,9 @@ def _read_commands(sock: socket.socket, worker: Worker) -> bool:
                 worker.start(request, payload)
             elif kind == Kind.CANCEL:
                 worker.cancel(request)
+            elif kind == Kind.SWAP:  # before any later INFER: those run the new code
+                worker.model, reply, body = swap_reply(repo, worker.model)
+                worker.outbox.put(reply, 0, body)
             elif kind == Kind.SHUTDOWN:
                 return True
 
