@@ -60,8 +60,15 @@ def test_reload_says_what_was_reloaded_and_how_long_it_took(
 
     app = repo / "app.py"
     app.write_text(app.read_text() + "\n# edited\n")
+    server.wait_for_line(
+        r"reload: app\.py changed \(comments or formatting only\); swapped the code in \d+ ms",
+        timeout=60,
+    )
+    schema = repo / "input_schema.py"
+    schema.write_text(schema.read_text() + "\n# edited\n")
     line = server.wait_for_line(
-        r"reload: app\.py changed; restarted the worker, ready again in (\d+\.\d) s", timeout=60
+        r"reload: input_schema\.py changed; restarted the worker, ready again in (\d+\.\d) s",
+        timeout=60,
     )
     assert float(line.group(1)) >= 0
     assert "restarting the worker: changed: input.json" not in server.output
