@@ -38,7 +38,11 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8000,
     gpu: Annotated[bool, typer.Option("--gpu", help="Same as --device gpu.")] = False,
     reload: Annotated[
-        bool, typer.Option("--reload", help="Restart the worker when .py/.yaml files change.")
+        bool,
+        typer.Option(
+            "--reload",
+            help="Reload on edits (an app.py edit outside initialize() keeps the weights).",
+        ),
     ] = False,
     concurrency: Annotated[
         int, typer.Option(min=1, help="Requests run at once (models are rarely thread-safe).")
