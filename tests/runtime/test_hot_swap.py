@@ -214,3 +214,20 @@ def test_a_broken_edit_is_reported_and_the_old_code_keeps_answering(
     wait_for_count(server, r"swapped the code", 1)
     assert ask(server) == "v3 abab"
     assert (repo / "initialized.txt").read_text() == "x"
+
+
+def test_a_worker_that_dies_while_swapping_is_restarted(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    repo = counter_model(tmp_path)
+    server = start_server(repo, "--reload")
+    assert ask(server) == "v1 abab"
+    # Module code that ends the process: the swap gets no answer, a full restart follows
+    # (which fails the same way, and says so), then a fixed save brings the model back.
+    edit(repo, ("HERE = pathlib", "import os\nos._exit(3)\nHERE = pathlib"))
+    line = wait_for_count(server, r"reload: app\.py changed", 1)
+    assert "the worker restarted but failed to load" in line and "(the worker died)" in line
+    edit(repo, ("import os\nos._exit(3)\n", ""), ('"v1 "', '"v4 "'))
+    wait_for_count(server, r"restarted the worker, ready again", 1)
+    assert ask(server) == "v4 abab"
+    assert (repo / "initialized.txt").read_text() == "xx"

@@ -452,6 +452,9 @@ class WorkerSupervisor:
     def on_connection_lost(self, worker: WorkerProcess) -> None:
         """A worker's socket closed; the process watcher decides what it means."""
         worker.transport = None
+        reply = self._swap_reply
+        if worker is self._worker and reply is not None and not reply.done():
+            reply.set_result((Kind.SWAP_FAILED, {"message": "the worker died", "restart": True}))
 
 
 class _WorkerProtocol(asyncio.Protocol):
