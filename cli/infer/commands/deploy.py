@@ -15,7 +15,7 @@ from infer.errors import UsageError
 def deploy(
     path: Annotated[Path, typer.Argument(help="The model repo to deploy.")] = Path("."),
     ray: Annotated[
-        bool, typer.Option("--ray", help="Deploy on Ray Serve (infer-cli[ray]).")
+        bool, typer.Option("--ray", help="Deploy on Ray Serve (pip install 'infer-cli\\[ray]').")
     ] = False,
     address: Annotated[
         Optional[str],  # noqa: UP045 - Typer needs Optional on Python 3.10

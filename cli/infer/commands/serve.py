@@ -127,7 +127,7 @@ def serve(
         ),
     ] = None,
     engine: Annotated[
-        str, typer.Option(help="local (a worker process) or ray (Ray Serve: infer-cli[ray]).")
+        str, typer.Option(help="local (a worker process) or ray (Ray Serve: infer-cli\\[ray]).")
     ] = "local",
     address: Annotated[
         Optional[str],  # noqa: UP045 - Typer needs Optional on Python 3.10
