@@ -30,10 +30,6 @@ class NotAModelRepoError(InferError):
     exit_code = 2
 
 
-class ModelLoadError(InferError):
-    """The user's model could not be imported or initialised."""
-
-
 class ClientError(InferError):
     """`infer stream` could not talk to the server."""
 

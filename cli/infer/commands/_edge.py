@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from infer.errors import InferError
-
-T = TypeVar("T")
 
 stderr = Console(stderr=True, highlight=False)
 
@@ -32,10 +29,3 @@ def user_errors() -> Iterator[None]:
     except InferError as error:
         report_error(error)
         raise typer.Exit(error.exit_code) from None
-
-
-def run_reporting_errors(func: Callable[[], T]) -> T:
-    """Call ``func``; an InferError becomes a message and the error's exit code."""
-    with user_errors():
-        return func()
-    raise AssertionError("unreachable")  # pragma: no cover

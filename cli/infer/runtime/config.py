@@ -26,7 +26,7 @@ class ServeConfig:
     heartbeat_s: float = 15.0
     retry_ms: int = 3000
     # A disconnected stream keeps generating this long, so a client can resume it.
-    resume_grace_s: float = 10.0
+    resume_grace_s: float = 5.0  # the CLI's and README's default too
     keep_finished_s: float = 300.0
     replay_capacity: int = 4096
     max_body_bytes: int = 16 * 1024 * 1024

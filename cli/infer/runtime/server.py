@@ -1,4 +1,4 @@
-"""The HTTP API (DESIGN.md section 4): v2 infer, health, metadata, and stream resume."""
+"""The HTTP API (README "infer serve"): v2 infer, health, metadata, and stream resume."""
 
 from __future__ import annotations
 
