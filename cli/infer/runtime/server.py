@@ -156,14 +156,8 @@ def _start_stream(
     runtime: Runtime, inputs: dict[str, Any], slot: Slot, remaining: float, query: str | None
 ) -> Response:
     config = runtime.config
-    stream = runtime.registry.create()
+    stream = open_stream(runtime, inputs, slot, remaining)
     stream.query = query
-    runtime.hold_slot(stream, slot)
-    stream.request_no = runtime.supervisor.submit(inputs, stream)
-    stream.on_end(runtime.on_stream_end)
-    loop = asyncio.get_running_loop()
-    deadline = loop.call_later(remaining, _on_deadline, runtime, stream)
-    stream.on_end(lambda _: deadline.cancel())
     # Admitted: status, headers, retry and pings go out now, not when the model first speaks,
     # so a client that gives up while it thinks is noticed and its slot freed. A model that
     # never starts is ended in-band by the deadline above (an `error` event, inference_timeout).
@@ -178,6 +172,20 @@ def _start_stream(
             on_detach=runtime.on_detach,
         )
     )
+
+
+def open_stream(runtime: Runtime, inputs: dict[str, Any], slot: Slot, remaining: float) -> Stream:
+    """Start a generation as a stream that owns ``slot`` and ends at ``remaining`` seconds.
+
+    The v2 and the OpenAI routes both start streams this way.
+    """
+    stream = runtime.registry.create()
+    runtime.hold_slot(stream, slot)
+    stream.request_no = runtime.supervisor.submit(inputs, stream)
+    stream.on_end(runtime.on_stream_end)
+    deadline = asyncio.get_running_loop().call_later(remaining, _on_deadline, runtime, stream)
+    stream.on_end(lambda _: deadline.cancel())
+    return stream
 
 
 def _on_deadline(runtime: Runtime, stream: Stream) -> None:

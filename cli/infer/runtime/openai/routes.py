@@ -169,15 +169,7 @@ class OpenAIRoutes:
             request_no = runtime.supervisor.submit(inputs, pending)
             return ResultGeneration(runtime, pending, request_no, slot, remaining)
         # As the v2 route starts a stream: the stream owns the slot, the deadline ends it.
-        stream = runtime.registry.create()
-        runtime.hold_slot(stream, slot)
-        stream.request_no = runtime.supervisor.submit(inputs, stream)
-        stream.on_end(runtime.on_stream_end)
-        deadline = asyncio.get_running_loop().call_later(
-            remaining, server._on_deadline, runtime, stream
-        )
-        stream.on_end(lambda _: deadline.cancel())
-        return StreamGeneration(runtime, stream)
+        return StreamGeneration(runtime, server.open_stream(runtime, inputs, slot, remaining))
 
     def _reply_plan(
         self, parsed: OpenAIRequest, mapped: MappedRequest, generation: Generation
