@@ -13,10 +13,11 @@ SERVER_STACK = ("uvicorn", "starlette", "typer", "rich", "httpx", "watchfiles", 
 
 def test_the_worker_closure_is_its_modules_and_no_server_stack() -> None:
     files = worker_files()
-    assert "infer/runtime/worker.py" in files.modules
+    assert "infer/runtime/worker/process.py" in files.modules
     assert "infer/environment/redaction.py" in files.modules
-    assert "infer/runtime/server.py" not in files.modules
-    assert "infer/runtime/supervisor.py" not in files.modules
+    assert "infer/runtime/wire.py" in files.modules
+    server_side = [m for m in files.modules if m.startswith("infer/runtime/server/")]
+    assert server_side == [], f"the worker imports server-process modules: {server_side}"
     assert not set(files.vendored) & set(SERVER_STACK)
     assert set(files.vendored) <= {"yaml"}  # repo.sources parses YAML at import
 
@@ -31,7 +32,7 @@ def test_shipped_files_import_in_a_bare_interpreter(tmp_path: Path) -> None:
         "site-packages",
     ]
     probe = (
-        "import sys; import infer.runtime.worker; "
+        "import sys; import infer.runtime.worker.process; "
         f"print(sorted(m for m in {SERVER_STACK!r} if m in sys.modules))"
     )
     done = subprocess.run(

@@ -92,9 +92,9 @@ def test_wheel_ships_the_page(tmp_path: Path) -> None:
         names = archive.namelist()
         archive.extractall(tmp_path / "site")
     for asset in ASSETS:
-        assert f"infer/runtime/playground/{asset}" in names
+        assert f"infer/runtime/server/playground/{asset}" in names
     # Rendered from the unpacked wheel alone, not the checkout.
-    probe = "from infer.runtime.playground import page_html; print(len(page_html()))"
+    probe = "from infer.runtime.server.playground import page_html; print(len(page_html()))"
     done = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=tmp_path,

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from infer.runtime.browser_security import BrowserPolicy, InvalidOriginError, normalise_origin
-from infer.runtime.event_ids import InvalidLastEventIdError, LastEventId, parse_last_event_id
+from infer.runtime.server.browser_security import (
+    BrowserPolicy,
+    InvalidOriginError,
+    normalise_origin,
+)
+from infer.runtime.server.sse.event_ids import (
+    InvalidLastEventIdError,
+    LastEventId,
+    parse_last_event_id,
+)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from infer.runtime.hot_swap import decide_swap
+from infer.runtime.server.hot_swap import decide_swap
 from tests.conftest import StartServer
 from tests.servers import ServerProcess, v2_body
 

@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from infer.runtime.http_errors import internal_error
-from infer.runtime.shutdown import LastResort
+from infer.runtime.server.http_errors import internal_error
+from infer.runtime.server.shutdown import LastResort
 
 
 async def _broken(request: Request) -> Response:

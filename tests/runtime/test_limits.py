@@ -11,18 +11,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from infer.runtime.connections import FD_RESERVE, connection_cap, raise_fd_limit
-from infer.runtime.limits import (
-    MAX_MESSAGE_CHARS,
-    BodyError,
-    CappedLogFilter,
-    cap_error_body,
-    cap_text,
-    nests_deeper_than,
-    read_json_body,
-)
-from infer.runtime.outputs import finite_json
-from infer.runtime.slots import QueueFullError, Slots, SlotsClosedError
+from infer.protocol.message_caps import MAX_MESSAGE_CHARS, CappedLogFilter, cap_text
+from infer.runtime.server.connections import FD_RESERVE, connection_cap, raise_fd_limit
+from infer.runtime.server.limits import BodyError, cap_error_body, nests_deeper_than, read_json_body
+from infer.runtime.server.slots import QueueFullError, Slots, SlotsClosedError
+from infer.runtime.worker.outputs import finite_json
 
 
 @pytest.mark.parametrize(

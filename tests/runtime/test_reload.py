@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from infer.runtime.config import ServeConfig
-from infer.runtime.reload import plan_reload, platform_config_notice, watched
+from infer.runtime.server.config import ServeConfig
+from infer.runtime.server.reload import plan_reload, platform_config_notice, watched
 from tests.conftest import StartServer
 from tests.servers import MODELS
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from infer.runtime import inferless_shim
+from infer.runtime.worker import inferless_shim
 from infer.scaffold.catalog import get_template
 from infer.scaffold.render import ScaffoldRequest, write_repo
 from tests.conftest import StartServer

@@ -16,7 +16,7 @@ from types import ModuleType
 import httpx
 import pytest
 
-from infer.runtime.handler import StreamCancelledError, StreamOutputHandler
+from infer.runtime.worker.handler import StreamCancelledError, StreamOutputHandler
 from infer.scaffold.catalog import get_template
 from infer.scaffold.render import ScaffoldRequest, write_repo
 from tests.conftest import StartServer

@@ -61,7 +61,7 @@ def deploy(
             )
         from infer.engines.ray.deploy import deploy_to_cluster, write_config
         from infer.engines.ray.settings import RayServeSettings, replica_counts
-        from infer.runtime.repo_settings import read_repo_settings
+        from infer.runtime.server.repo_settings import read_repo_settings
 
         repo_settings = read_repo_settings(path)
         fixed, low, high = replica_counts(replicas, min_replicas, max_replicas)

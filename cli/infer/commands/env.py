@@ -23,7 +23,7 @@ RepoPath = Annotated[Path, typer.Argument(help="The model repo.")]
 def _plan(path: Path) -> EnvironmentPlan:
     from infer.environment.build_config import read_build_config
     from infer.environment.isolated import plan_environment
-    from infer.runtime.repo_settings import read_repo_settings
+    from infer.runtime.server.repo_settings import read_repo_settings
 
     read_repo_settings(path)  # a clear error for a folder that is not a model repo
     repo = path.resolve()

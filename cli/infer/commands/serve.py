@@ -151,9 +151,9 @@ def serve(
     [bold]Example:[/] infer serve my-model --port 8000 --reload
     """
     from infer.commands._environment_view import prepare_and_report
-    from infer.runtime.config import ServeConfig
-    from infer.runtime.repo_settings import read_repo_settings
-    from infer.runtime.runner import run_server
+    from infer.runtime.server.config import ServeConfig
+    from infer.runtime.server.repo_settings import read_repo_settings
+    from infer.runtime.server.runner import run_server
 
     level = log_level.lower()
     if level not in {"debug", "info", "warning", "error"}:
@@ -166,7 +166,7 @@ def serve(
         stream=sys.stderr,
     )
     with user_errors():
-        from infer.runtime.browser_security import BrowserPolicy, InvalidOriginError
+        from infer.runtime.server.browser_security import BrowserPolicy, InvalidOriginError
 
         try:
             BrowserPolicy.build(host, tuple(allow_host or ()), tuple(cors or ()))

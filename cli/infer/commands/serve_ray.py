@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from infer.errors import UsageError
-from infer.runtime.config import ServeConfig
+from infer.runtime.server.config import ServeConfig
 
 ENGINES = ("local", "ray")
 

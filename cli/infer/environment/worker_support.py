@@ -1,11 +1,11 @@
 """What the worker needs from infer, shipped into an isolated environment.
 
 An isolated environment holds only the model's python_packages. The worker's own modules are
-found by following its imports from `infer.runtime.worker` (so a refactor ships what it needs
-without a list to keep up to date); third-party packages they import at module level are
-copied beside them. They go into a folder that a .pth file appends *after* site-packages, so
-the model's pinned packages always win, and infer's server stack (uvicorn, starlette, typer,
-rich, httpx) never comes along.
+found by following its imports from its entry point, `infer.runtime.worker.__main__` (so a
+refactor ships what it needs without a list to keep up to date); third-party packages they
+import at module level are copied beside them. They go into a folder that a .pth file appends
+*after* site-packages, so the model's pinned packages always win, and infer's server stack
+(uvicorn, starlette, typer, rich, httpx) never comes along.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import infer
 
-WORKER_MODULE = "infer.runtime.worker"
+WORKER_MODULE = "infer.runtime.worker.__main__"
 SHIP_DIR = "infer-worker"
 PTH_FILE = "_infer_worker.pth"
 STAMP_FILE = ".stamp"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,10 @@ SCHEMA_FILE = "input_schema.py"
 RUNTIME_CONFIG_FILE = "inferless-runtime-config.yaml"
 INFERLESS_FILE = "inferless.yaml"
 SAMPLE_INPUT_FILE = "input.json"
+# The class the platform instantiates from app.py.
+MODEL_CLASS = "InferlessPythonModel"
+# Names the platform accepts for a model and that make a sane folder on every OS.
+MODEL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 REPO_MARKERS = (APP_FILE, SCHEMA_FILE, RUNTIME_CONFIG_FILE, INFERLESS_FILE)
 
 # Bounds on what a repo may make the reader do: a repo is untrusted input.

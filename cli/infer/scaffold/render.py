@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from infer.errors import ScaffoldError
+from infer.repo.sources import MODEL_NAME_PATTERN
 from infer.scaffold.catalog import COMMON_DIR, META_FILE, TemplateInfo, templates_root
 from infer.scaffold.placement import Placement, write_into_existing, write_new
 
-# Names the platform accepts for a model and that make a sane folder on every OS.
-MODEL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 TEMPLATE_SUFFIX = ".j2"
 # What a folder may already hold and still count as empty: a fresh `git clone` or `git init`.
 IGNORED_WHEN_EMPTY = frozenset({".git"})

@@ -6,13 +6,12 @@ import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from infer.repo.sources import all_nodes
+from infer.repo.sources import MODEL_CLASS, all_nodes
 from infer.repo.suggest import did_you_mean
 from infer.validate.findings import Finding
 from infer.validate.rules import rule
 
 PATH = "app.py"
-MODEL_CLASS = "InferlessPythonModel"
 SEND = "send_streamed_output"
 FINALISE = "finalise_streamed_output"
 # (positional arguments the platform passes, including self) per method and mode.

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infer.repo.sources import INFERLESS_FILE, ParseFailure, parse_yaml, present
+from infer.repo.sources import INFERLESS_FILE, MODEL_NAME_PATTERN, ParseFailure, parse_yaml, present
 from infer.repo.suggest import did_you_mean
-from infer.scaffold.render import MODEL_NAME_PATTERN
 from infer.validate.findings import Finding
 from infer.validate.rules import rule
 from infer.validate.unreadable import failure_finding

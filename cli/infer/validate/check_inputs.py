@@ -6,12 +6,12 @@ import ast
 from dataclasses import dataclass, field
 
 from infer.repo.datatypes import InputSpec
+from infer.repo.sources import MODEL_CLASS
 from infer.repo.suggest import did_you_mean
 from infer.validate.findings import Finding
 from infer.validate.rules import rule
 
 PATH = "app.py"
-MODEL_CLASS = "InferlessPythonModel"
 DICT_READS = frozenset({"get", "pop", "setdefault", "__getitem__"})
 # Names a pydantic request object has besides its fields.
 MODEL_ATTRIBUTES = frozenset({"dict", "json", "copy", "schema", "fields", "construct", "validate"})

@@ -11,7 +11,14 @@ class InferlessPythonModel:
     def initialize(self):
         self.server_stack = sorted(
             name
-            for name in ("uvicorn", "starlette", "typer", "rich", "httpx", "infer.runtime.server")
+            for name in (
+                "uvicorn",
+                "starlette",
+                "typer",
+                "rich",
+                "httpx",
+                "infer.runtime.server",
+            )
             if name in sys.modules
         )
 

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from infer.repo.datatypes import InputSpec
-from infer.runtime.openai.errors import OpenAIError, from_runtime
-from infer.runtime.openai.mapping import map_request, plan_inputs, render_transcript
-from infer.runtime.openai.outputs import EventText, result_text
-from infer.runtime.openai.repo_flag import OpenAIFlag, read_openai_flag
-from infer.runtime.openai.request import Message, parse_request
+from infer.runtime.server.openai.errors import OpenAIError, from_runtime
+from infer.runtime.server.openai.mapping import map_request, plan_inputs, render_transcript
+from infer.runtime.server.openai.outputs import EventText, result_text
+from infer.runtime.server.openai.repo_flag import OpenAIFlag, read_openai_flag
+from infer.runtime.server.openai.request import Message, parse_request
 
 
 def spec(

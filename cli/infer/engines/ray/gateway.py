@@ -1,7 +1,7 @@
 """The gateway: `infer serve`'s own HTTP app, with Ray Serve model replicas as its worker.
 
 The routes, input validation, admission, SSE framing, heartbeats, replay buffers and resume
-are the local runtime's (``infer.runtime.server``), unchanged. Only the supervisor differs:
+are the local runtime's (``infer.runtime.server.app``), unchanged. Only the supervisor differs:
 ``RaySupervisor`` sends each request to a model replica through a Ray Serve handle and turns
 the replica's frames into the same ``Call`` methods the local worker's frames reach. A replica
 or node lost mid-request ends its stream with an in-band ``worker_crashed`` error.
@@ -17,10 +17,10 @@ from typing import Any
 
 from infer.engines.ray.logs import show_infer_logs
 from infer.repo.datatypes import InputSpec
-from infer.runtime.config import ServeConfig
-from infer.runtime.server import build_app
-from infer.runtime.state import Runtime
-from infer.runtime.supervisor import Call, WorkerSupervisor
+from infer.runtime.server.app import build_app
+from infer.runtime.server.config import ServeConfig
+from infer.runtime.server.state import Runtime
+from infer.runtime.server.supervisor import Call, WorkerSupervisor
 from infer.runtime.wire import Kind
 
 log = logging.getLogger("infer.serve")

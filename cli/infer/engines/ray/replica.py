@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from infer.engines.ray.logs import show_infer_logs
-from infer.runtime.loader import LoadedModel, load_model
 from infer.runtime.wire import Kind
-from infer.runtime.worker import Outbox, Worker
+from infer.runtime.worker.loader import LoadedModel, load_model
+from infer.runtime.worker.process import Outbox, Worker
 
 Frame = tuple[int, bytes]
 TERMINAL = frozenset({Kind.DONE, Kind.ERROR, Kind.RESULT})

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from infer.errors import UsageError
-from infer.runtime.config import ServeConfig
+from infer.runtime.server.config import ServeConfig
 
 # Seconds beyond inference_time that a draining replica or the proxy gives a stream.
 GRACE_MARGIN_S = 10.0

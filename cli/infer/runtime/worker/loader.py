@@ -14,7 +14,7 @@ from typing import Any
 
 from infer.repo.datatypes import InputSpec
 from infer.repo.sources import APP_FILE, SCHEMA_FILE, inferless_class
-from infer.runtime import inferless_shim
+from infer.runtime.worker import inferless_shim
 
 PYDANTIC_TYPES: dict[type, str] = {str: "STRING", int: "INT", float: "FLOAT", bool: "BOOLEAN"}
 

@@ -14,19 +14,19 @@ import uvicorn
 from starlette.applications import Starlette
 
 from infer.errors import InferError
-from infer.runtime.config import ServeConfig
-from infer.runtime.connections import (
+from infer.protocol.message_caps import cap_log_lines
+from infer.runtime.server.app import build_app
+from infer.runtime.server.config import ServeConfig
+from infer.runtime.server.connections import (
     FD_RESERVE,
     ConnectionLimits,
     connection_cap,
     guarded_protocol,
     raise_fd_limit,
 )
-from infer.runtime.limits import cap_log_lines
-from infer.runtime.reload import reload_on_change
-from infer.runtime.server import build_app
-from infer.runtime.shutdown import LastResort, ShutdownControl
-from infer.runtime.state import Runtime
+from infer.runtime.server.reload import reload_on_change
+from infer.runtime.server.shutdown import LastResort, ShutdownControl
+from infer.runtime.server.state import Runtime
 
 log = logging.getLogger("infer.serve")
 
@@ -49,7 +49,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def _port_in_use(host: str, port: int) -> InferError:
-    from infer.runtime.port_owner import infer_serve_model
+    from infer.runtime.server.port_owner import infer_serve_model
 
     hint = f"stop it, or pass --port 0 to pick a free port (or --port {port + 1})"
     model = infer_serve_model(host, port)

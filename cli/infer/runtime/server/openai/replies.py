@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from starlette.responses import JSONResponse
 from starlette.types import Message, Receive, Scope, Send
 
-from infer.runtime import sse
-from infer.runtime.openai.generation import Generation
-from infer.runtime.openai.objects import DONE_FRAME, CompletionObjects, Usage, sse_frame
+from infer.runtime.server.openai.generation import Generation
+from infer.runtime.server.openai.objects import DONE_FRAME, CompletionObjects, Usage, sse_frame
+from infer.runtime.server.sse import framing as sse
 
 CountUsage = Callable[[str], Awaitable[Usage | None]]
 

@@ -6,8 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infer.errors import NotAModelRepoError
-from infer.repo.sources import APP_FILE, INFERLESS_FILE, YamlDocument, parse_yaml
-from infer.scaffold.render import MODEL_NAME_PATTERN
+from infer.repo.sources import (
+    APP_FILE,
+    INFERLESS_FILE,
+    MODEL_NAME_PATTERN,
+    YamlDocument,
+    parse_yaml,
+)
 from infer.validate.check_inferless import inference_time_seconds
 
 DEFAULT_INFERENCE_TIME_S = 180.0

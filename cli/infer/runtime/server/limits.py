@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the worker imports this module too, and must not pay for starlette
+from infer.protocol.message_caps import MAX_MESSAGE_CHARS, cap_text
+
+if TYPE_CHECKING:  # imported where a request arrives; starlette is loaded by then anyway
     from starlette.requests import Request
 
-    from infer.runtime.config import ServeConfig
-
-# An error body or a log line longer than this is cut, saying how much was left out.
-MAX_MESSAGE_CHARS = 8 * 1024
+    from infer.runtime.server.config import ServeConfig
 
 _NOT_STRUCTURE = bytes(c for c in range(256) if c not in b'"[]{}')
 _TO_PARENS = bytes.maketrans(b"[]{}", b"()()")
@@ -156,14 +154,6 @@ def check_input_count(body: Any, max_inputs: int) -> None:
         )
 
 
-def cap_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """``text``, cut to about ``limit`` characters with a count of what was left out."""
-    if len(text) <= limit:
-        return text
-    omitted = len(text) - limit
-    return f"{text[:limit]}… [{omitted} more characters omitted]"
-
-
 def cap_error_body(body: dict[str, Any], limit: int = MAX_MESSAGE_CHARS) -> dict[str, Any]:
     """An error body whose JSON stays within about ``limit`` characters.
 
@@ -188,26 +178,3 @@ def cap_error_body(body: dict[str, Any], limit: int = MAX_MESSAGE_CHARS) -> dict
     if len(kept) < len(details):
         capped["details_omitted"] = len(details) - len(kept)
     return capped
-
-
-class CappedLogFilter(logging.Filter):
-    """Cuts every log record's message to MAX_MESSAGE_CHARS (a client can't flood the log)."""
-
-    def __init__(self, limit: int = MAX_MESSAGE_CHARS) -> None:
-        super().__init__()
-        self.limit = limit
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Always keep the record; shorten it if needed."""
-        message = record.getMessage()
-        if len(message) > self.limit:
-            record.msg = cap_text(message, self.limit)
-            record.args = None
-        return True
-
-
-def cap_log_lines(limit: int = MAX_MESSAGE_CHARS) -> None:
-    """Install CappedLogFilter on every handler of the root logger."""
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, CappedLogFilter) for f in handler.filters):
-            handler.addFilter(CappedLogFilter(limit))

@@ -18,25 +18,25 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from infer.runtime import server
-from infer.runtime.limits import BodyError, read_request_json
-from infer.runtime.openai.errors import OpenAIError, error_body
-from infer.runtime.openai.generation import Generation, ResultGeneration, StreamGeneration
-from infer.runtime.openai.mapping import (
+from infer.runtime.server import app as server
+from infer.runtime.server.limits import BodyError, read_request_json
+from infer.runtime.server.openai.errors import OpenAIError, error_body
+from infer.runtime.server.openai.generation import Generation, ResultGeneration, StreamGeneration
+from infer.runtime.server.openai.mapping import (
     InputPlan,
     MappedRequest,
     ignored_line,
     map_request,
     plan_inputs,
 )
-from infer.runtime.openai.objects import CompletionObjects, Usage, model_object
-from infer.runtime.openai.replies import JSONReply, ReplyPlan, StreamReply
-from infer.runtime.openai.repo_flag import OpenAIFlag
-from infer.runtime.openai.request import Kind, OpenAIRequest, parse_request
-from infer.runtime.openai.usage import NO_TOKENIZER_NOTE, TokenCounter
-from infer.runtime.slots import QueueFullError, SlotsClosedError
-from infer.runtime.state import Runtime
-from infer.runtime.supervisor import PendingResult
+from infer.runtime.server.openai.objects import CompletionObjects, Usage, model_object
+from infer.runtime.server.openai.replies import JSONReply, ReplyPlan, StreamReply
+from infer.runtime.server.openai.repo_flag import OpenAIFlag
+from infer.runtime.server.openai.request import Kind, OpenAIRequest, parse_request
+from infer.runtime.server.openai.usage import NO_TOKENIZER_NOTE, TokenCounter
+from infer.runtime.server.slots import QueueFullError, SlotsClosedError
+from infer.runtime.server.state import Runtime
+from infer.runtime.server.supervisor import PendingResult
 
 log = logging.getLogger("infer.serve")
 MAX_LOGGED_NAMES = 256

@@ -18,9 +18,9 @@ import traceback
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from infer.runtime.connections import ConnectionLimits
-from infer.runtime.limits import cap_text
-from infer.runtime.state import Runtime
+from infer.protocol.message_caps import cap_text
+from infer.runtime.server.connections import ConnectionLimits
+from infer.runtime.server.state import Runtime
 
 log = logging.getLogger("infer.serve")
 # The hard exit comes this long after the grace, so the orderly path always wins the race.

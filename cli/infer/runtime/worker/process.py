@@ -1,7 +1,7 @@
 """The worker process: imports the user's app.py, runs initialize(), infer() per request in
 threads, and finalize() at shutdown. It talks to the server over one socket (see wire.py).
 
-Run as ``python -m infer.runtime.worker --fd N --repo PATH [--gpu]``; never by users.
+Started as ``python -m infer.runtime.worker --fd N --repo PATH [--gpu]``; never by users.
 """
 
 from __future__ import annotations
@@ -23,12 +23,16 @@ from typing import Any
 
 from infer.environment.device import model_device
 from infer.environment.redaction import install_redaction, redact
-from infer.runtime.code_swap import swap_reply
-from infer.runtime.handler import StreamCancelledError, StreamOutputHandler, StreamProtocolError
-from infer.runtime.limits import cap_log_lines
-from infer.runtime.loader import LoadedModel, load_model
-from infer.runtime.outputs import finite_json, to_v2_outputs
+from infer.protocol.message_caps import cap_log_lines
 from infer.runtime.wire import FrameDecoder, Kind, encode
+from infer.runtime.worker.code_swap import swap_reply
+from infer.runtime.worker.handler import (
+    StreamCancelledError,
+    StreamOutputHandler,
+    StreamProtocolError,
+)
+from infer.runtime.worker.loader import LoadedModel, load_model
+from infer.runtime.worker.outputs import finite_json, to_v2_outputs
 
 log = logging.getLogger("infer.worker")
 SHUTDOWN_GRACE_S = 5.0
@@ -349,11 +353,3 @@ def main(argv: list[str] | None = None) -> int:
     install_redaction()  # values of the variables `infer serve` passed never reach its output
     sock = socket.socket(fileno=args.fd)
     return serve_forever(sock, args.repo.resolve(), args.gpu)
-
-
-if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # Not sys.exit: a model thread that ignores cancellation must not keep the worker alive.
-    os._exit(code)

@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from infer.runtime.limits import MAX_MESSAGE_CHARS, cap_text
+from infer.protocol.message_caps import MAX_MESSAGE_CHARS, cap_text
 
 # The `type` OpenAI (and vLLM) put on each status; clients branch on the status, people read this.
 TYPE_BY_STATUS = {

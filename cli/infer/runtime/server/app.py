@@ -20,17 +20,17 @@ from starlette.types import ASGIApp
 
 from infer.repo.sample_input import with_sample_examples
 from infer.repo.v2_inputs import parse_v2_inputs
-from infer.runtime.browser_security import BrowserGuard, BrowserPolicy
-from infer.runtime.event_ids import InvalidLastEventIdError, parse_last_event_id
-from infer.runtime.http_errors import error_response, internal_error
-from infer.runtime.limits import BodyError, read_request_json
-from infer.runtime.playground import playground_page
-from infer.runtime.query_inputs import query_to_v2_body
-from infer.runtime.slots import QueueFullError, Slot, SlotsClosedError
-from infer.runtime.sse_response import SSEResponse, stream_headers
-from infer.runtime.state import Runtime
-from infer.runtime.streams import EventsLostError, Stream
-from infer.runtime.supervisor import PendingResult
+from infer.runtime.server.browser_security import BrowserGuard, BrowserPolicy
+from infer.runtime.server.http_errors import error_response, internal_error
+from infer.runtime.server.limits import BodyError, read_request_json
+from infer.runtime.server.playground import playground_page
+from infer.runtime.server.query_inputs import query_to_v2_body
+from infer.runtime.server.slots import QueueFullError, Slot, SlotsClosedError
+from infer.runtime.server.sse.event_ids import InvalidLastEventIdError, parse_last_event_id
+from infer.runtime.server.sse.response import SSEResponse, stream_headers
+from infer.runtime.server.sse.streams import EventsLostError, Stream
+from infer.runtime.server.state import Runtime
+from infer.runtime.server.supervisor import PendingResult
 
 log = logging.getLogger("infer.serve")
 
@@ -404,7 +404,9 @@ def build_app(runtime: Runtime) -> Starlette:
         middleware=[Middleware(BrowserGuard, policy=policy)],
     )
     app.state.runtime = runtime
-    from infer.runtime.openai.routes import openai_routes  # imported here: it builds on this module
+    from infer.runtime.server.openai.routes import (
+        openai_routes,  # imported here: it builds on this module
+    )
 
     app.router.routes.append(openai_routes(runtime))
     return app

@@ -13,7 +13,8 @@ import ast
 import copy
 from dataclasses import dataclass
 
-MODEL_CLASS = "InferlessPythonModel"
+from infer.repo.sources import MODEL_CLASS
+
 LIFECYCLE_METHODS = ("__init__", "initialize")
 MAX_SOURCE_BYTES = 4 * 1024 * 1024  # app.py is code, not data: past this, restart instead
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)

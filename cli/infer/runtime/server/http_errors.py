@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from infer.runtime.limits import cap_error_body
+from infer.runtime.server.limits import cap_error_body
 
 
 def error_response(

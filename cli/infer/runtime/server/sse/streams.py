@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from infer.runtime import sse
+from infer.runtime.server.sse import framing as sse
 
 
 class EventsLostError(Exception):

@@ -14,8 +14,8 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
-from infer.runtime import sse
-from infer.runtime.streams import EventsLostError, Stream
+from infer.runtime.server.sse import framing as sse
+from infer.runtime.server.sse.streams import EventsLostError, Stream
 
 
 class SSEResponse:

@@ -15,10 +15,9 @@ from types import ModuleType
 from typing import Any
 
 from infer.environment.redaction import redact
-from infer.repo.sources import APP_FILE
-from infer.runtime.hot_swap import MODEL_CLASS
-from infer.runtime.loader import LoadedModel, model_interface
+from infer.repo.sources import APP_FILE, MODEL_CLASS
 from infer.runtime.wire import Kind
+from infer.runtime.worker.loader import LoadedModel, model_interface
 
 
 class SwapRefusedError(Exception):

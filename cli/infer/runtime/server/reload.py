@@ -21,9 +21,9 @@ from pathlib import Path
 
 from infer.errors import InferError
 from infer.repo.sources import APP_FILE
-from infer.runtime.config import ServeConfig
-from infer.runtime.hot_swap import decide_swap
-from infer.runtime.state import Runtime
+from infer.runtime.server.config import ServeConfig
+from infer.runtime.server.hot_swap import decide_swap
+from infer.runtime.server.state import Runtime
 from infer.runtime.wire import Kind
 
 log = logging.getLogger("infer.serve")
@@ -68,7 +68,7 @@ def plan_reload(repo: Path, paths: Iterable[str]) -> ReloadPlan:
 
 def platform_config_notice(config: ServeConfig) -> str:
     """What an edited inferless.yaml means for the running server."""
-    from infer.runtime.repo_settings import read_repo_settings
+    from infer.runtime.server.repo_settings import read_repo_settings
 
     try:
         settings = read_repo_settings(config.repo)

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from infer.runtime.openai.request import Kind
+from infer.runtime.server.openai.request import Kind
 
 DONE_FRAME = b"data: [DONE]\n\n"
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

@@ -15,12 +15,12 @@ import secrets
 import time
 from typing import Any, Protocol
 
-from infer.runtime.openai.errors import OpenAIError, from_runtime
-from infer.runtime.openai.outputs import EventText, result_text
-from infer.runtime.slots import Slot
-from infer.runtime.state import Runtime
-from infer.runtime.streams import EventsLostError, Stream
-from infer.runtime.supervisor import PendingResult
+from infer.runtime.server.openai.errors import OpenAIError, from_runtime
+from infer.runtime.server.openai.outputs import EventText, result_text
+from infer.runtime.server.slots import Slot
+from infer.runtime.server.sse.streams import EventsLostError, Stream
+from infer.runtime.server.state import Runtime
+from infer.runtime.server.supervisor import PendingResult
 
 log = logging.getLogger("infer.serve")
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from infer.repo.datatypes import WIRE_TO_SCHEMA, InputSpec
-from infer.runtime.openai.errors import OpenAIError
-from infer.runtime.openai.request import Message, OpenAIRequest
+from infer.runtime.server.openai.errors import OpenAIError
+from infer.runtime.server.openai.request import Message, OpenAIRequest
 
 Style = Literal["messages_json", "transcript"]
 

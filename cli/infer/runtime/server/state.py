@@ -6,10 +6,10 @@ import asyncio
 import logging
 import time
 
-from infer.runtime.config import ServeConfig
-from infer.runtime.slots import Slot, Slots
-from infer.runtime.streams import Stream, StreamRegistry
-from infer.runtime.supervisor import WorkerSupervisor
+from infer.runtime.server.config import ServeConfig
+from infer.runtime.server.slots import Slot, Slots
+from infer.runtime.server.sse.streams import Stream, StreamRegistry
+from infer.runtime.server.supervisor import WorkerSupervisor
 
 log = logging.getLogger("infer.serve")
 

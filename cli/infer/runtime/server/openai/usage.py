@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from infer.runtime.openai.objects import Usage
+from infer.runtime.server.openai.objects import Usage
 
 log = logging.getLogger("infer.serve")
 NO_TOKENIZER_NOTE = (

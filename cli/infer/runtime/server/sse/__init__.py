@@ -1,0 +1,1 @@
+"""Server-Sent Events on the server: framing, event ids, replay buffers and the ASGI response."""
