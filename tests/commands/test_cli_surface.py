@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import subprocess
 from typing import Any
@@ -148,3 +149,12 @@ def test_infer_alone_prints_the_help_and_no_error_line(runner: CliRunner) -> Non
     result = runner.invoke(app, [])
     assert "Usage: infer" in result.output
     assert "error:" not in result.output
+
+
+def test_the_version_has_one_source() -> None:
+    # pyproject.toml reads it from infer/__init__.py; the installed metadata must agree.
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert re.search(r"^version\s*=", pyproject, re.MULTILINE) is None
+    assert 'dynamic = ["version"]' in pyproject
+    assert 'path = "cli/infer/__init__.py"' in pyproject
+    assert importlib.metadata.version("infer-cli") == __version__

@@ -10,6 +10,7 @@ import typer
 
 from infer.commands._edge import stderr, user_errors
 from infer.errors import UsageError
+from infer.runtime.server.config import ServeConfig  # its defaults are the CLI's
 
 
 def deploy(
@@ -21,8 +22,10 @@ def deploy(
         Optional[str],  # noqa: UP045 - Typer needs Optional on Python 3.10
         typer.Option(help="The cluster's head, HOST:PORT (default: auto)."),
     ] = None,
-    host: Annotated[str, typer.Option(help="Interface Serve's HTTP proxy binds.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=1, help="Serve's HTTP port.")] = 8000,
+    host: Annotated[
+        str, typer.Option(help="Interface Serve's HTTP proxy binds.")
+    ] = ServeConfig.host,
+    port: Annotated[int, typer.Option(min=1, help="Serve's HTTP port.")] = ServeConfig.port,
     replicas: Annotated[
         Optional[int],  # noqa: UP045 - Typer needs Optional on Python 3.10
         typer.Option(min=1, help="A fixed replica count."),
@@ -35,7 +38,9 @@ def deploy(
         Optional[int],  # noqa: UP045 - Typer needs Optional on Python 3.10
         typer.Option(min=1, help="Autoscale to."),
     ] = None,
-    concurrency: Annotated[int, typer.Option(min=1, help="Streams one replica runs.")] = 1,
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="Streams one replica runs.")
+    ] = ServeConfig.concurrency,
     replicas_per_node: Annotated[
         Optional[int],  # noqa: UP045 - Typer needs Optional on Python 3.10
         typer.Option(min=1, help="At most this many replicas on one node."),

@@ -13,6 +13,7 @@ import typer
 from infer.commands._edge import stderr, user_errors
 from infer.environment.launch import Device
 from infer.errors import UsageError
+from infer.runtime.server.config import ServeConfig  # its defaults are the CLI's
 
 
 class DeviceChoice(str, Enum):
@@ -34,8 +35,10 @@ def serve(
     path: Annotated[Path, typer.Argument(help="The model repo to serve.")] = Path("."),
     host: Annotated[
         str, typer.Option(help="Interface to bind; loopback unless you mean otherwise.")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on (0 picks a free one).")] = 8000,
+    ] = ServeConfig.host,
+    port: Annotated[
+        int, typer.Option(help="Port to listen on (0 picks a free one).")
+    ] = ServeConfig.port,
     gpu: Annotated[bool, typer.Option("--gpu", help="Same as --device gpu.")] = False,
     reload: Annotated[
         bool,
@@ -46,20 +49,20 @@ def serve(
     ] = False,
     concurrency: Annotated[
         int, typer.Option(min=1, help="Requests run at once (models are rarely thread-safe).")
-    ] = 1,
+    ] = ServeConfig.concurrency,
     queue_size: Annotated[
         int, typer.Option(min=0, help="Requests that may wait for a slot before 503.")
-    ] = 16,
+    ] = ServeConfig.queue_size,
     heartbeat: Annotated[
         float, typer.Option(min=0.05, help="Seconds between `: ping` comments on idle streams.")
-    ] = 15.0,
+    ] = ServeConfig.heartbeat_s,
     resume_grace: Annotated[
         float,
         typer.Option(min=0, help="Seconds a disconnected stream keeps generating for a resume."),
-    ] = 5.0,
+    ] = ServeConfig.resume_grace_s,
     replay_buffer: Annotated[
         int, typer.Option(min=16, help="Events per stream kept for resuming and slow readers.")
-    ] = 4096,
+    ] = ServeConfig.replay_capacity,
     shutdown_grace: Annotated[
         float,
         typer.Option(
@@ -67,7 +70,7 @@ def serve(
             help="Seconds from Ctrl-C/SIGTERM to exit, finalize() included; "
             "a second Ctrl-C exits at once.",
         ),
-    ] = 10.0,
+    ] = ServeConfig.shutdown_grace_s,
     max_connections: Annotated[
         int,
         typer.Option(
@@ -75,15 +78,17 @@ def serve(
             help="Open connections at most (kept below the file limit); "
             "idle ones are closed first to make room.",
         ),
-    ] = 1024,
+    ] = ServeConfig.max_connections,
     keep_alive_timeout: Annotated[
         float, typer.Option(min=0.1, help="Seconds an idle keep-alive connection stays open.")
-    ] = 5.0,
+    ] = ServeConfig.keep_alive_timeout_s,
     header_timeout: Annotated[
         float,
         typer.Option(min=0.1, help="Seconds a client has to send its request headers (408)."),
-    ] = 10.0,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    ] = ServeConfig.header_timeout_s,
+    log_level: Annotated[
+        str, typer.Option(help="debug, info, warning or error.")
+    ] = ServeConfig.log_level,
     tokenizer: Annotated[
         Optional[Path],  # noqa: UP045 - Typer needs Optional on Python 3.10
         typer.Option(
@@ -151,7 +156,6 @@ def serve(
     [bold]Example:[/] infer serve my-model --port 8000 --reload
     """
     from infer.commands._environment_view import prepare_and_report
-    from infer.runtime.server.config import ServeConfig
     from infer.runtime.server.repo_settings import read_repo_settings
     from infer.runtime.server.runner import run_server
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from infer.repo.inferless_settings import DEFAULT_INFERENCE_TIME_S, inference_time_seconds
 from infer.repo.sources import INFERLESS_FILE, MODEL_NAME_PATTERN, ParseFailure, parse_yaml, present
 from infer.repo.suggest import did_you_mean
 from infer.validate.findings import Finding
@@ -28,23 +29,12 @@ TOP_KEYS = (
 OPTIONAL_FILE_KEYS = ("input_file_name", "output_file_name")
 
 
-def inference_time_seconds(value: object) -> float | None:
-    """configuration.inference_time as seconds, or None when it is not a positive number."""
-    if isinstance(value, bool):
-        return None
-    try:
-        seconds = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return seconds if seconds > 0 else None
-
-
 def minimal_inferless_yaml(repo: Path) -> str:
     """The smallest inferless.yaml this validator accepts, named after the repo's folder."""
     name = repo.resolve().name
     if not MODEL_NAME_PATTERN.match(name):
         name = "my-model"
-    return f'name: {name}\nconfiguration:\n  inference_time: "180"\n'
+    return f'name: {name}\nconfiguration:\n  inference_time: "{DEFAULT_INFERENCE_TIME_S:g}"\n'
 
 
 def check_inferless_yaml(repo: Path) -> list[Finding]:
@@ -103,7 +93,8 @@ def check_inferless_yaml(repo: Path) -> list[Finding]:
                     PATH,
                     *document.position("configuration"),
                     "configuration has no 'inference_time'",
-                    'add inference_time: "180" (seconds a request may take)',
+                    f'add inference_time: "{DEFAULT_INFERENCE_TIME_S:g}" '
+                    "(seconds a request may take)",
                 )
             )
         elif inference_time_seconds(value) is None:
@@ -112,7 +103,7 @@ def check_inferless_yaml(repo: Path) -> list[Finding]:
                     PATH,
                     *document.position("configuration", "inference_time"),
                     f"configuration.inference_time is {value!r}, not a positive number of seconds",
-                    'e.g. inference_time: "180"',
+                    f'e.g. inference_time: "{DEFAULT_INFERENCE_TIME_S:g}"',
                 )
             )
     elif "configuration" in data:

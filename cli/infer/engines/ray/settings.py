@@ -41,22 +41,22 @@ class RayServeSettings:
 
     repo: Path
     model_name: str
-    inference_time_s: float = 180.0
-    host: str = "127.0.0.1"
-    port: int = 8000
+    inference_time_s: float = ServeConfig.inference_time_s
+    host: str = ServeConfig.host
+    port: int = ServeConfig.port
     address: str | None = None
     replicas: int = 1
     min_replicas: int | None = None
     max_replicas: int | None = None
-    concurrency: int = 1
-    queue_size: int = 16
-    gpu: bool = False
+    concurrency: int = ServeConfig.concurrency
+    queue_size: int = ServeConfig.queue_size
+    gpu: bool = ServeConfig.gpu
     cpus_per_replica: float = 1.0
     max_replicas_per_node: int | None = None
-    heartbeat_s: float = 15.0
-    resume_grace_s: float = 5.0
-    replay_capacity: int = 4096
-    log_level: str = "info"
+    heartbeat_s: float = ServeConfig.heartbeat_s
+    resume_grace_s: float = ServeConfig.resume_grace_s
+    replay_capacity: int = ServeConfig.replay_capacity
+    log_level: str = ServeConfig.log_level
 
     @property
     def autoscaling(self) -> bool:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from infer.environment.launch import WorkerEnvironment
+from infer.repo.inferless_settings import DEFAULT_INFERENCE_TIME_S
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
@@ -22,7 +23,7 @@ class ServeConfig:
     reload: bool = False
     concurrency: int = 1
     queue_size: int = 16
-    inference_time_s: float = 180.0
+    inference_time_s: float = DEFAULT_INFERENCE_TIME_S  # inferless.yaml's overrides it
     heartbeat_s: float = 15.0
     retry_ms: int = 3000
     # A disconnected stream keeps generating this long, so a client can resume it.

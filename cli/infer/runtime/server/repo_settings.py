@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infer.errors import NotAModelRepoError
+from infer.repo.inferless_settings import DEFAULT_INFERENCE_TIME_S, inference_time_seconds
 from infer.repo.sources import (
     APP_FILE,
     INFERLESS_FILE,
@@ -13,9 +14,6 @@ from infer.repo.sources import (
     YamlDocument,
     parse_yaml,
 )
-from infer.validate.check_inferless import inference_time_seconds
-
-DEFAULT_INFERENCE_TIME_S = 180.0
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from infer.environment.diagnose import log_failure
 from infer.environment.launch import WorkerEnvironment
 from infer.repo.datatypes import InputSpec
+from infer.repo.inferless_settings import DEFAULT_INFERENCE_TIME_S
 from infer.runtime.wire import FrameDecoder, Kind, encode
 
 log = logging.getLogger("infer.serve")
@@ -126,7 +127,7 @@ class WorkerSupervisor:
         repo: Path,
         gpu: bool,
         log_level: str = "info",
-        drain_timeout_s: float = 180.0,
+        drain_timeout_s: float = DEFAULT_INFERENCE_TIME_S,
         worker: WorkerEnvironment | None = None,
         exit_on_failure: bool = False,
     ) -> None:
