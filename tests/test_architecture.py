@@ -2,7 +2,8 @@
 
 - ``runtime/server`` and ``runtime/worker`` are two processes: neither imports the other; what
   they share inside ``runtime`` is ``runtime/wire.py``.
-- ``validate`` and ``runtime`` never import ``scaffold`` (which renders with Jinja2).
+- ``validate`` and ``runtime`` never import ``scaffold`` (which renders with Jinja2), nor each
+  other: what both need about a repo lives in ``infer.repo``.
 - ``protocol`` (error codes, message caps) imports nothing else of infer's.
 """
 
@@ -50,7 +51,8 @@ def _offenders(folder: str, forbidden: tuple[str, ...], package_root: Path = PAC
     [
         ("runtime/worker", ("infer.runtime.server",)),
         ("runtime/server", ("infer.runtime.worker",)),
-        ("runtime", ("infer.scaffold", "infer.commands", "infer.app")),
+        ("runtime", ("infer.scaffold", "infer.validate", "infer.commands", "infer.app")),
+        ("engines", ("infer.scaffold", "infer.validate", "infer.commands", "infer.app")),
         ("validate", ("infer.scaffold", "infer.runtime", "infer.commands", "infer.app")),
         ("protocol", ("infer.runtime", "infer.client", "infer.validate", "infer.scaffold")),
         ("client", ("infer.runtime", "infer.scaffold", "infer.validate")),
