@@ -84,3 +84,13 @@ def test_only_the_wire_module_is_shared_inside_the_runtime() -> None:
         assert "infer.runtime.wire" in set().union(
             *(_imports(p) for p in (PACKAGE / "runtime" / side).rglob("*.py"))
         )
+
+
+@pytest.mark.parametrize("side", ["server", "worker"])
+def test_every_runtime_module_says_which_process_it_runs_in(side: str) -> None:
+    unsaid = []
+    for path in sorted((PACKAGE / "runtime" / side).rglob("*.py")):
+        docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        if f"Runs in the {side} process." not in docstring:
+            unsaid.append(str(path.relative_to(PACKAGE)))
+    assert unsaid == [], f'add "Runs in the {side} process." to these docstrings'

@@ -2,6 +2,8 @@
 
 Payloads are JSON, except model events, which the worker serialises once so the server can
 frame them as SSE without parsing them again.
+
+Used by both processes: the only runtime module the server and the worker share.
 """
 
 from __future__ import annotations

@@ -2,4 +2,6 @@
 
 It never imports ``runtime.worker``: the worker is another process, reached only through
 ``infer.runtime.wire``. See docs/architecture.md for the request's path through these modules.
+
+Runs in the server process.
 """

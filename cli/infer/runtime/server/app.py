@@ -1,4 +1,7 @@
-"""The HTTP API (README "infer serve"): v2 infer, health, metadata, and stream resume."""
+"""The HTTP API (README "infer serve"): v2 infer, health, metadata, and stream resume.
+
+Runs in the server process.
+"""
 
 from __future__ import annotations
 

@@ -11,6 +11,8 @@ One ASGI middleware, in front of every route:
   post never reaches the model.
 - With ``--cors ORIGIN``, preflights are answered and every response, SSE included, carries the
   CORS headers. ``*`` allows any origin, and then never with credentials.
+
+Runs in the server process.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The runtime's configuration: one object, built once by `infer serve`, passed down."""
+"""The runtime's configuration: one object, built once by `infer serve`, passed down.
+
+Runs in the server process.
+"""
 
 from __future__ import annotations
 

@@ -13,6 +13,8 @@ nginx (``large_client_header_buffers``, ``client_header_timeout``, ``worker_conn
   connection is busy, the new one gets a 503 and is closed.
 
 Idle keep-alive connections are closed by uvicorn after ``timeout_keep_alive``.
+
+Runs in the server process.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ An edit qualifies when ``InferlessPythonModel.initialize`` (and ``__init__``, if
 defines one) is unchanged, compared as ``ast.dump`` of the parsed source: comments and
 formatting never count, any change to what those methods do does. Everything else in the file
 may change; the worker re-imports it and carries the old instance's attributes over.
+
+Runs in the server process.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""JSON error responses: every client mistake gets a status, a code and words that help."""
+"""JSON error responses: every client mistake gets a status, a code and words that help.
+
+Runs in the server process.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@
 Every check runs before the expensive step it guards: the body's size while it arrives, its
 nesting depth before ``json.loads`` (which recurses once per level), and an error's size
 before it is serialised or logged.
+
+Runs in the server process.
 """
 
 from __future__ import annotations

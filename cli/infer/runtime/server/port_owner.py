@@ -3,6 +3,8 @@
 Used only after a bind failed, to turn "port in use" into "your other `infer serve` of model X
 holds it". Bounded: one short-timeout request, at most 64 KiB read, and any failure means
 "unknown owner".
+
+Runs in the server process.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """Inputs from a query string (`GET .../infer?TEXT=hi&MAX=8`), typed like `infer stream --input`.
 
 This is how a plain ``new EventSource(url)``, which can only GET, starts a stream.
+
+Runs in the server process.
 """
 
 from __future__ import annotations

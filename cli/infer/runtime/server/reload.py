@@ -8,6 +8,8 @@ and say what was reloaded and how long it took.
 - ``inferless.yaml`` holds the served name and ``inference_time``, which the server read at
   start: it is re-read and, where it differs, the user is told to restart ``infer serve``.
 - ``input.json`` is a sample request: nothing to reload, and it is said so.
+
+Runs in the server process.
 """
 
 from __future__ import annotations

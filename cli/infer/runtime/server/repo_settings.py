@@ -1,4 +1,7 @@
-"""What `infer serve` reads from a repo before starting: the model name and inference_time."""
+"""What `infer serve` reads from a repo before starting: the model name and inference_time.
+
+Runs in the server process.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Running the server: binding the socket, uvicorn, signals, reload, and the ready line."""
+"""Running the server: binding the socket, uvicorn, signals, reload, and the ready line.
+
+Runs in the server process.
+"""
 
 from __future__ import annotations
 

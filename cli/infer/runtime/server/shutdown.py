@@ -5,6 +5,8 @@ get a 503 at once, live streams an in-band ``server_shutting_down`` event; conne
 open at half of ``--shutdown-grace`` are aborted, finalize() gets what is left of the grace,
 and past the grace (plus a small margin) the process exits whatever it is doing. A second
 signal exits at once, killing the worker.
+
+Runs in the server process.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 At shutdown the slots close: every waiter is woken with SlotsClosedError at once (it answers
 503, never a late admission), and nobody is admitted afterwards.
+
+Runs in the server process.
 """
 
 from __future__ import annotations

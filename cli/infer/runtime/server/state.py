@@ -1,4 +1,7 @@
-"""The server's state: the worker, the streams, the slots, and the rules that tie them."""
+"""The server's state: the worker, the streams, the slots, and the rules that tie them.
+
+Runs in the server process.
+"""
 
 from __future__ import annotations
 

@@ -9,6 +9,8 @@ supervisor *drains* its worker instead of killing it. A fresh worker takes every
 while the old one keeps serving the requests it already runs; it is killed as soon as only
 abandoned requests are left on it, or when its drain time is up (healthy requests still
 running then end in-band with ``worker_restarted``). At most one worker drains at a time.
+
+Runs in the server process.
 """
 
 from __future__ import annotations

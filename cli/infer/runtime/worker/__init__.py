@@ -1,3 +1,5 @@
 """The worker process: runs the user's app.py (initialize, infer, finalize) and speaks the wire
 protocol (``infer.runtime.wire``) back to the server. Nothing here imports ``runtime.server``.
+
+Runs in the worker process.
 """

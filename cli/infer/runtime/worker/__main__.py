@@ -1,6 +1,8 @@
 """The worker process's entry point: ``python -m infer.runtime.worker --fd N --repo PATH``.
 
 Started by the server's supervisor (``runtime/server/supervisor.py``), never by users.
+
+Runs in the worker process.
 """
 
 import os

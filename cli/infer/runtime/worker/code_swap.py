@@ -2,6 +2,8 @@
 running model instance's state (its loaded weights) onto an instance of the new class, without
 calling ``initialize()``. The server decides beforehand, from the source, that ``initialize()``
 is unchanged (see hot_swap.py).
+
+Runs in the worker process.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""The `stream_output_handler` a streaming model receives, and the exceptions it raises."""
+"""The `stream_output_handler` a streaming model receives, and the exceptions it raises.
+
+Runs in the worker process.
+"""
 
 from __future__ import annotations
 

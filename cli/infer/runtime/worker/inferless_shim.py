@@ -2,6 +2,8 @@
 
 Pydantic-style apps do `import inferless` and decorate their schema classes; locally those
 decorators only need to mark the classes so the runtime can find them.
+
+Runs in the worker process.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Importing the user's model in the worker, and learning its schema and streaming flag."""
+"""Importing the user's model in the worker, and learning its schema and streaming flag.
+
+Runs in the worker process.
+"""
 
 from __future__ import annotations
 

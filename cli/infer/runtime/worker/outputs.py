@@ -1,4 +1,7 @@
-"""A non-streaming model's returned dict, as v2 protocol outputs."""
+"""A non-streaming model's returned dict, as v2 protocol outputs.
+
+Runs in the worker process.
+"""
 
 from __future__ import annotations
 

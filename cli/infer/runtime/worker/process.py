@@ -2,6 +2,8 @@
 threads, and finalize() at shutdown. It talks to the server over one socket (see wire.py).
 
 Started as ``python -m infer.runtime.worker --fd N --repo PATH [--gpu]``; never by users.
+
+Runs in the worker process.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """OpenAI-shaped errors: ``{"error": {"message", "type", "param", "code"}}``, and how the
-runtime's own error codes become them."""
+runtime's own error codes become them.
+
+Runs in the server process.
+"""
 
 from __future__ import annotations
 

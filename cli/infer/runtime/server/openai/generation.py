@@ -4,6 +4,8 @@ same buffered stream the v2 routes serve) or from a non-streaming model's single
 Both offer the response the same four things: `next_batch()` (the text pieces that arrived, an
 empty list when woken for a heartbeat, None at the end), `poke()` (wake it), `cancel()` (stop
 the model and free the slot now) and `close()` (the response is over: stop whatever still runs).
+
+Runs in the server process.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ API").
   the same name or a common alias (`max_new_tokens`, `max_length`, ...), converted to the input's
   datatype; any other body field goes to an input of exactly its name (case aside). What finds
   no input is ignored and named in the response's `warnings`.
+
+Runs in the server process.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """The objects OpenAI clients parse: `chat.completion`, `chat.completion.chunk`,
-`text_completion`, `list` of `model`, and the SSE frames that carry chunks."""
+`text_completion`, `list` of `model`, and the SSE frames that carry chunks.
+
+Runs in the server process.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@
 The text is the model's one string field (or the first of `OUT`, `generated_text`, `text`, ...
 when there are several). A string field `finish_reason` set to `length` (or `stop`) is how a
 model tells OpenAI clients why it stopped.
+
+Runs in the server process.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """The ASGI responses of the OpenAI routes: an SSE stream of chunks ending in `data: [DONE]`,
 or one JSON object. Both watch for the client going away and then cancel the model's run, so no
-time is spent on an answer nobody reads."""
+time is spent on an answer nobody reads.
+
+Runs in the server process.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """The platform's `OPENAI_CLIENT_COMPATIBLITY = True` (its spelling) in input_schema.py, read
-statically like the rest of a repo's settings, and re-read when the file changes (`--reload`)."""
+statically like the rest of a repo's settings, and re-read when the file changes (`--reload`).
+
+Runs in the server process.
+"""
 
 from __future__ import annotations
 

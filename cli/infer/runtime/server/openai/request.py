@@ -2,6 +2,8 @@
 
 Only the shape is checked here (400 with the offending `param`, as OpenAI and vLLM answer);
 how the request reaches the model's inputs is mapping.py's job.
+
+Runs in the server process.
 """
 
 from __future__ import annotations

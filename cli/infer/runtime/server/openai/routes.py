@@ -3,6 +3,8 @@
 Admission, the slots, `inference_time`, cancellation and shutdown are the runtime's own, shared
 with the v2 routes: an OpenAI request takes a slot like any other and is refused with the same
 503 when none is free, and a streaming model's run is a Stream in the same registry.
+
+Runs in the server process.
 """
 
 from __future__ import annotations

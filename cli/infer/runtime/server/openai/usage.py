@@ -4,6 +4,8 @@ transformers is imported only when a tokenizer was asked for, and counting runs 
 the event loop never waits for it. The prompt is counted with the tokenizer's chat template when
 it has one (what a chat model sees, less any system prompt the repo adds itself), else as the
 text the model's input received.
+
+Runs in the server process.
 """
 
 from __future__ import annotations

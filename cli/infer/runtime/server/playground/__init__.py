@@ -3,6 +3,8 @@
 index.html, style.css and app.js live next to this module as plain files (no build step, no
 CDN). They are inlined into one document, once per process, so the page is a single response
 that works offline and can be saved as one file.
+
+Runs in the server process.
 """
 
 from __future__ import annotations

@@ -1,1 +1,4 @@
-"""Server-Sent Events on the server: framing, event ids, replay buffers and the ASGI response."""
+"""Server-Sent Events on the server: framing, event ids, replay buffers and the ASGI response.
+
+Runs in the server process.
+"""

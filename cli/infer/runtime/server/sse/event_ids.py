@@ -5,6 +5,8 @@ it saw as ``Last-Event-ID``. Putting the stream's id in every event id is what l
 ``GET /v2/models/{name}/infer?...`` tell a reconnect (continue that generation) from a new
 request (start one). The sequence counts events from 1; the first bytes of every response
 carry ``id: <stream>:<n>`` with no data, so even a drop before the first event resumes.
+
+Runs in the server process.
 """
 
 from __future__ import annotations

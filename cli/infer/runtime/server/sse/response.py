@@ -2,6 +2,8 @@
 
 It writes straight to the ASGI `send` (no per-chunk task group), watches for the client going
 away while idle, and sends `: ping` comments when there is nothing else to send.
+
+Runs in the server process.
 """
 
 from __future__ import annotations

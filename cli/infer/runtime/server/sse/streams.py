@@ -4,6 +4,8 @@ Events are framed as SSE once, when they arrive, so live readers and resuming re
 same bytes without re-encoding. The buffer keeps at least ``capacity`` recent events (at most
 twice that, so trimming is amortised); a reader that falls further behind than that has lost
 events and is told so in-band rather than growing memory without bound.
+
+Runs in the server process.
 """
 
 from __future__ import annotations
