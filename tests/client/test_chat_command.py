@@ -50,6 +50,9 @@ def test_chat_under_a_pty_keeps_history_and_ctrl_c_stops_only_the_answer(
         answer = child.before
         child.expect("› ")
         seen.append(answer + child.before)
+        # The cause of a failed turn is on the lines after the stats (e.g. a replay that lost
+        # events): show it rather than only the answer that is missing.
+        assert "■ error" not in plain(answer), f"{line!r} ended in an error:\n{plain(seen[-1])}"
         return plain(answer)
 
     try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
@@ -36,9 +37,20 @@ def ids(chunk: bytes) -> list[int]:
     return [event.seq for event in events if event.id is not None]
 
 
+def read(stream: Stream, after: int) -> tuple[bytes, int]:
+    """``stream.read_from(after)``, where losing events would be the bug under test."""
+    try:
+        return stream.read_from(after)
+    except EventsLostError as error:
+        raise AssertionError(
+            f"replay after id {after} raised EventsLostError({str(error)!r}) although the "
+            f"buffer keeps ids {stream.first_kept_id}..{stream.last_id}"
+        ) from error
+
+
 def replayed(stream: Stream, after: int) -> list[int]:
     """The ids ``read_from(after)`` returns, checking the cursor it hands back matches them."""
-    chunk, cursor = stream.read_from(after)
+    chunk, cursor = read(stream, after)
     got = ids(chunk)
     assert cursor == (got[-1] if got else after), (
         f"replay after id {after} returned ids {got} but moved the cursor to {cursor}"
@@ -57,7 +69,7 @@ def assert_replay(stream: Stream, after: int, expected: list[int]) -> None:
 
 def test_ids_count_from_1_with_the_stream_id_in_front() -> None:
     stream = stream_with(3)
-    chunk, _ = stream.read_from(0)
+    chunk, _ = read(stream, 0)
     events, _ = parse_sse(chunk)
     assert [event.id for event in events] == ["5eed:1", "5eed:2", "5eed:3"], chunk
     assert [json.loads(event.data)["n"] for event in events] == [1, 2, 3]
@@ -66,7 +78,7 @@ def test_ids_count_from_1_with_the_stream_id_in_front() -> None:
 
 def test_a_new_stream_has_nothing_to_replay() -> None:
     stream = Stream(STREAM_ID, 4)
-    assert stream.read_from(0) == (b"", 0)
+    assert read(stream, 0) == (b"", 0)
     assert stream.last_id == 0 and not stream.ended
 
 
@@ -78,7 +90,7 @@ def test_a_resume_gets_exactly_the_events_after_its_id(after: int) -> None:
 def test_the_terminal_event_takes_the_next_number_and_is_replayed_last() -> None:
     stream = stream_with(3, ended=True)
     assert stream.ended and stream.last_id == 4
-    chunk, _ = stream.read_from(2)
+    chunk, _ = read(stream, 2)
     events, _ = parse_sse(chunk)
     assert [(event.seq, event.event) for event in events] == [(3, "message"), (4, "done")], chunk
     assert json.loads(events[-1].data)["events"] == 3
@@ -142,7 +154,7 @@ async def _send_all(response: SSEResponse) -> bytes:
         await never.wait()
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         body.extend(message.get("body", b""))
 
     await response({"type": "http"}, receive, send)
