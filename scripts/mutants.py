@@ -105,6 +105,13 @@ MUTANTS = [
         REPLAY_TESTS,
     ),
     Mutant(
+        "buffer grows one event past its bound",
+        STREAMS,
+        "if len(frames) >= 2 * self.capacity:",
+        "if len(frames) > 2 * self.capacity:",
+        REPLAY_TESTS,
+    ),
+    Mutant(
         "terminal event reuses the last id",
         STREAMS,
         "self.id_prefix, self._next_id, event, json.dumps(data).encode()",
@@ -133,6 +140,16 @@ MUTANTS = [
         ("tests/runtime/test_slots.py",),
     ),
     # The layering: the import-weight tests must be able to fail.
+    Mutant(
+        "validate imports Jinja2",
+        "cli/infer/validate/rules.py",
+        "from __future__ import annotations\n",
+        "from __future__ import annotations\n\nimport jinja2  # noqa: F401\n",
+        (
+            "tests/validate/test_validate_command.py"
+            "::test_validate_imports_neither_the_server_nor_the_model_stack",
+        ),
+    ),
     Mutant(
         "server imports Jinja2",
         "cli/infer/runtime/server/app.py",
