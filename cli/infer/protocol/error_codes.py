@@ -237,12 +237,12 @@ _SPECS = (
 CATALOGUE: dict[ErrorCode, ErrorSpec] = {spec.code: spec for spec in _SPECS}
 
 
-def parse_code(value: object, default: ErrorCode) -> ErrorCode:
-    """The code named by ``value`` (a payload's ``code``), or ``default`` if it names none."""
+def known_code(value: object) -> ErrorCode | None:
+    """The catalogued code a payload's ``code`` names, or None (another server's, or none)."""
     try:
         return ErrorCode(value)
     except ValueError:
-        return default
+        return None
 
 
 def error_payload(code: ErrorCode, message: str, retryable: bool | None = None) -> dict[str, Any]:

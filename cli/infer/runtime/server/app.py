@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from infer.protocol.error_codes import ErrorCode, parse_code
+from infer.protocol.error_codes import ErrorCode, known_code
 from infer.repo.sample_input import with_sample_examples
 from infer.repo.v2_inputs import parse_v2_inputs
 from infer.runtime.server.admission import admit, unavailable
@@ -168,7 +168,7 @@ async def _run_once(
         )
     if event == "error":
         # The in-band payload as HTTP: 503 when a retry may succeed, 500 when it will not.
-        code = parse_code(data.get("code"), ErrorCode.MODEL_ERROR)
+        code = known_code(data.get("code")) or ErrorCode.MODEL_ERROR
         if data.get("retryable"):
             raise Refusal(503, code, str(data["message"]), retry_after=1)
         raise Refusal(500, code, str(data["message"]))

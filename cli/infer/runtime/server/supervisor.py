@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from infer.environment.diagnose import log_failure
 from infer.environment.launch import WorkerEnvironment
-from infer.protocol.error_codes import ErrorCode, error_payload, parse_code
+from infer.protocol.error_codes import ErrorCode, error_payload, known_code
 from infer.repo.datatypes import InputSpec
 from infer.repo.inferless_settings import DEFAULT_INFERENCE_TIME_S
 from infer.runtime.wire import FrameDecoder, Kind, encode
@@ -97,7 +97,7 @@ class LoadFailure:
     def from_wire(cls, data: dict[str, Any]) -> LoadFailure:
         """An INIT_FAILED frame's ``{"code", "message", "fatal", "traceback"}``."""
         return cls(
-            parse_code(data.get("code"), ErrorCode.MODEL_FAILED),
+            known_code(data.get("code")) or ErrorCode.MODEL_FAILED,
             str(data.get("message")),
             bool(data.get("fatal")),
             str(data.get("traceback") or ""),

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from infer.protocol.error_codes import ErrorCode, parse_code
+from infer.protocol.error_codes import ErrorCode, known_code
 from infer.protocol.message_caps import MAX_MESSAGE_CHARS, cap_text
 
 # The `type` OpenAI (and vLLM) put on each status; clients branch on the status, people read this.
@@ -72,7 +72,7 @@ def from_runtime(data: dict[str, Any]) -> OpenAIError:
     Timeouts are 504 and anything the client may retry (a restarting worker, shutdown) is 503,
     as the v2 routes answer them; a model that raised is a 500.
     """
-    code = parse_code(data.get("code"), ErrorCode.MODEL_ERROR)
+    code = known_code(data.get("code")) or ErrorCode.MODEL_ERROR
     message = str(data.get("message") or "the model failed")
     if code == ErrorCode.INFERENCE_TIMEOUT:
         return OpenAIError(504, message, code=code)
