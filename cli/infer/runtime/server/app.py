@@ -22,7 +22,7 @@ from starlette.types import ASGIApp
 
 from infer.protocol.error_codes import ErrorCode, known_code
 from infer.repo.sample_input import with_sample_examples
-from infer.repo.v2_inputs import parse_v2_inputs
+from infer.repo.v2_inputs import InputProblem, parse_v2_inputs
 from infer.runtime.server.admission import admit, unavailable
 from infer.runtime.server.browser_security import BrowserGuard, BrowserPolicy
 from infer.runtime.server.http_errors import Refusal, error_response, internal_error
@@ -44,13 +44,14 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-def _check_model(runtime: Runtime, name: str) -> None:
-    if name != runtime.config.model_name:
-        raise Refusal(
-            404,
-            ErrorCode.MODEL_NOT_FOUND,
-            f"no model named {name!r}; this server serves {runtime.config.model_name!r}",
-        )
+def _wrong_model(runtime: Runtime, name: str) -> Refusal | None:
+    if name == runtime.config.model_name:
+        return None
+    return Refusal(
+        404,
+        ErrorCode.MODEL_NOT_FOUND,
+        f"no model named {name!r}; this server serves {runtime.config.model_name!r}",
+    )
 
 
 def _check_available(runtime: Runtime) -> None:
@@ -73,7 +74,8 @@ async def _infer(request: Request) -> Response:
     runtime = _runtime(request)
     config = runtime.config
     started = time.perf_counter()
-    _check_model(runtime, request.path_params["name"])
+    if refusal := _wrong_model(runtime, request.path_params["name"]):
+        raise refusal
     if runtime.shutting_down:
         _check_available(runtime)
     if request.method == "GET":
@@ -100,7 +102,7 @@ async def _infer_get(request: Request, runtime: Runtime, started: float) -> Resp
     return await _admit(runtime, body, started, query=request.url.query)
 
 
-def _invalid_inputs(problems: list[Any]) -> Refusal:
+def _invalid_inputs(problems: list[InputProblem]) -> Refusal:
     details = [{"name": p.name, "message": p.message} for p in problems]
     summary = "; ".join(p.message for p in problems)
     return Refusal(422, ErrorCode.INVALID_INPUTS, summary, details=details)
@@ -180,8 +182,9 @@ async def _run_once(
 async def resume(request: Request) -> Response:
     """GET /v2/models/{name}/streams/{id} with Last-Event-ID: the missed events, then live."""
     runtime = _runtime(request)
+    if refusal := _wrong_model(runtime, request.path_params["name"]):
+        return refusal.response()
     try:
-        _check_model(runtime, request.path_params["name"])
         return _resume(request, runtime, request.path_params["stream_id"])
     except Refusal as refusal:
         return refusal.response()
@@ -246,9 +249,7 @@ def _bad_last_event_id(message: str) -> Refusal:
 async def cancel(request: Request) -> Response:
     """DELETE /v2/models/{name}/streams/{id}: stop a generation now."""
     runtime = _runtime(request)
-    try:
-        _check_model(runtime, request.path_params["name"])
-    except Refusal as refusal:
+    if refusal := _wrong_model(runtime, request.path_params["name"]):
         return refusal.response()
     stream = runtime.registry.get(request.path_params["stream_id"])
     if stream is None:
@@ -277,21 +278,15 @@ async def live(request: Request) -> Response:
 async def ready(request: Request) -> Response:
     """GET /v2/health/ready and /v2/models/{name}/ready: 503 while initialize() runs."""
     runtime = _runtime(request)
-    try:
-        if "name" in request.path_params:
-            _check_model(runtime, request.path_params["name"])
-        _check_available(runtime)
-    except Refusal as refusal:
-        return refusal.response()
-    return JSONResponse({"ready": True})
+    name = request.path_params.get("name")
+    refusal = (_wrong_model(runtime, name) if name is not None else None) or unavailable(runtime)
+    return refusal.response() if refusal else JSONResponse({"ready": True})
 
 
 async def metadata(request: Request) -> Response:
     """GET /v2/models/{name}: inputs, streaming flag, readiness."""
     runtime = _runtime(request)
-    try:
-        _check_model(runtime, request.path_params["name"])
-    except Refusal as refusal:
+    if refusal := _wrong_model(runtime, request.path_params["name"]):
         return refusal.response()
     state = runtime.worker_state
     if state.phase in (Phase.STARTING, Phase.LOADING) and not state.inputs:
