@@ -19,7 +19,8 @@ from infer.runtime.server.config import ServeConfig
 from infer.runtime.server.http_errors import Refusal
 from infer.runtime.server.sse.streams import Stream
 from infer.runtime.server.state import Runtime
-from infer.runtime.server.supervisor import LoadFailure, PendingResult, Phase
+from infer.runtime.server.supervisor import PendingResult
+from infer.runtime.server.worker_state import LoadFailure, Phase
 
 
 def _runtime(tmp_path: Path, concurrency: int = 1, queue_size: int = 16) -> Runtime:

@@ -21,7 +21,8 @@ from infer.repo.datatypes import InputSpec
 from infer.runtime.server.app import build_app
 from infer.runtime.server.config import ServeConfig
 from infer.runtime.server.state import Runtime
-from infer.runtime.server.supervisor import Call, Phase, WorkerSupervisor
+from infer.runtime.server.supervisor import Call, WorkerSupervisor
+from infer.runtime.server.worker_state import Phase
 from infer.runtime.wire import Kind
 
 log = logging.getLogger("infer.serve")

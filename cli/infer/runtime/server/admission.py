@@ -12,7 +12,7 @@ from infer.protocol.error_codes import ErrorCode
 from infer.runtime.server.http_errors import Refusal
 from infer.runtime.server.slots import QueueFullError, Slot, SlotsClosedError
 from infer.runtime.server.state import Runtime
-from infer.runtime.server.supervisor import Phase
+from infer.runtime.server.worker_state import Phase
 
 
 def shutting_down() -> Refusal:

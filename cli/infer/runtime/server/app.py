@@ -34,7 +34,8 @@ from infer.runtime.server.sse.event_ids import InvalidLastEventIdError, parse_la
 from infer.runtime.server.sse.response import SSEResponse, stream_headers
 from infer.runtime.server.sse.streams import EventsLostError
 from infer.runtime.server.state import Runtime
-from infer.runtime.server.supervisor import PendingResult, Phase
+from infer.runtime.server.supervisor import PendingResult
+from infer.runtime.server.worker_state import Phase
 
 log = logging.getLogger("infer.serve")
 

@@ -26,7 +26,7 @@ from infer.repo.sources import APP_FILE
 from infer.runtime.server.config import ServeConfig
 from infer.runtime.server.hot_swap import decide_swap
 from infer.runtime.server.state import Runtime
-from infer.runtime.server.supervisor import Phase
+from infer.runtime.server.worker_state import Phase
 from infer.runtime.wire import Kind
 
 log = logging.getLogger("infer.serve")

@@ -30,7 +30,7 @@ from infer.runtime.server.connections import (
 from infer.runtime.server.reload import reload_on_change
 from infer.runtime.server.shutdown import LastResort, ShutdownControl
 from infer.runtime.server.state import Runtime
-from infer.runtime.server.supervisor import Phase
+from infer.runtime.server.worker_state import Phase
 
 log = logging.getLogger("infer.serve")
 

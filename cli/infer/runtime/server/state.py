@@ -14,7 +14,8 @@ from infer.protocol.error_codes import ErrorCode
 from infer.runtime.server.config import ServeConfig
 from infer.runtime.server.slots import Slot, Slots
 from infer.runtime.server.sse.streams import Stream, StreamRegistry
-from infer.runtime.server.supervisor import Call, WorkerState, WorkerSupervisor
+from infer.runtime.server.supervisor import Call, WorkerSupervisor
+from infer.runtime.server.worker_state import WorkerState
 
 log = logging.getLogger("infer.serve")
 

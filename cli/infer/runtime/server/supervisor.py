@@ -22,15 +22,15 @@ import logging
 import os
 import socket
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
 from infer.environment.diagnose import log_failure
 from infer.environment.launch import WorkerEnvironment
-from infer.protocol.error_codes import ErrorCode, error_payload, known_code
+from infer.protocol.error_codes import ErrorCode, error_payload
 from infer.repo.datatypes import InputSpec
 from infer.repo.inferless_settings import DEFAULT_INFERENCE_TIME_S
+from infer.runtime.server.worker_state import LoadFailure, Phase, WorkerState
 from infer.runtime.wire import FrameDecoder, Kind, encode
 
 log = logging.getLogger("infer.serve")
@@ -72,47 +72,6 @@ class PendingResult:
         """Resolve with (``result`` | ``done`` | ``error``, data)."""
         if not self.future.done():
             self.future.set_result((event, data))
-
-
-class Phase(str, Enum):
-    """Where the worker is in its life."""
-
-    STARTING = "starting"
-    LOADING = "loading"  # importing app.py and running initialize()
-    READY = "ready"
-    FAILED = "failed"  # could not load; ``WorkerState.failure`` says why
-    STOPPED = "stopped"
-
-
-@dataclass(frozen=True)
-class LoadFailure:
-    """Why the model could not load, as the worker (or its watcher) reported it."""
-
-    code: ErrorCode  # import_failed, initialize_failed, no_gpu, worker_crashed
-    message: str
-    fatal: bool = False  # the server exits rather than wait for a fix
-    traceback: str = ""
-
-    @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> LoadFailure:
-        """An INIT_FAILED frame's ``{"code", "message", "fatal", "traceback"}``."""
-        return cls(
-            known_code(data.get("code")) or ErrorCode.MODEL_FAILED,
-            str(data.get("message")),
-            bool(data.get("fatal")),
-            str(data.get("traceback") or ""),
-        )
-
-
-@dataclass
-class WorkerState:
-    """What the server knows of its worker right now."""
-
-    phase: Phase = Phase.STARTING
-    failure: LoadFailure | None = None
-    streaming: bool = False
-    inputs: list[InputSpec] = field(default_factory=list)
-    device: str = ""  # what the model got, as the worker says once it is ready
 
 
 @dataclass(eq=False)

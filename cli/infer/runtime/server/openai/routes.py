@@ -38,7 +38,8 @@ from infer.runtime.server.openai.repo_flag import OpenAIFlag
 from infer.runtime.server.openai.request import Kind, OpenAIRequest, parse_request
 from infer.runtime.server.openai.usage import NO_TOKENIZER_NOTE, TokenCounter
 from infer.runtime.server.state import Runtime
-from infer.runtime.server.supervisor import PendingResult, Phase
+from infer.runtime.server.supervisor import PendingResult
+from infer.runtime.server.worker_state import Phase
 
 log = logging.getLogger("infer.serve")
 MAX_LOGGED_NAMES = 256
