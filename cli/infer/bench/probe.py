@@ -14,9 +14,11 @@ import httpx
 from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 
 from infer.bench.checks import StreamChecker
+from infer.protocol.error_codes import ErrorCode
 
 TEXT_FIELD_PREFERENCE = ("OUT", "text", "generated_text", "token", "TEXT")
-TIMEOUT_CODES = {"http_504", "inference_timeout", "client_timeout", "connect_timeout"}
+# The server's own timeout code, and the ones this client gives the requests it times out.
+TIMEOUT_CODES = {"http_504", ErrorCode.INFERENCE_TIMEOUT.value, "client_timeout", "connect_timeout"}
 MAX_ERROR_BODY = 64 * 1024
 _SSE_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
 

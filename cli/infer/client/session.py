@@ -17,6 +17,7 @@ from infer.client.protocol import Event, InferProtocol, PlainProtocol
 from infer.client.sse_reader import SSEFormatError, SSEReader
 from infer.client.terminal import sanitise
 from infer.errors import ClientError
+from infer.protocol.error_codes import ErrorCode, known_code
 
 __all__ = ["Event", "Handlers", "Outcome", "StreamRequest", "StreamSession"]
 
@@ -321,10 +322,12 @@ def _waiting_label(response: httpx.Response) -> str:
         code = response.json().get("error", {}).get("code")
     except (ValueError, AttributeError):
         code = None
-    return {
-        "model_loading": "loading the model",
-        "over_capacity": "queued: every slot is busy",
-    }.get(str(code), "waiting: the server is unavailable (503)")
+    known = known_code(code)
+    if known is ErrorCode.MODEL_LOADING:
+        return "loading the model"
+    if known is ErrorCode.OVER_CAPACITY:
+        return "queued: every slot is busy"
+    return "waiting: the server is unavailable (503)"
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -226,3 +226,5 @@ def _print_summary(summary: dict[str, Any], detail: str = "") -> None:
         )
     if ending == "error" and terminal.get("message"):
         stderr.print(f"[red]error:[/] {escape(sanitise(str(terminal['message'])))}", soft_wrap=True)
+        if terminal.get("retryable") is True:  # infer serve's flag: a retry may succeed
+            stderr.print("[dim]retryable: sending the request again may succeed[/]")

@@ -16,11 +16,13 @@ import logging
 from typing import Any
 
 from infer.engines.ray.logs import show_infer_logs
+from infer.protocol.error_codes import ErrorCode, error_payload
 from infer.repo.datatypes import InputSpec
 from infer.runtime.server.app import build_app
 from infer.runtime.server.config import ServeConfig
 from infer.runtime.server.state import Runtime
 from infer.runtime.server.supervisor import Call, WorkerSupervisor
+from infer.runtime.server.worker_state import Phase
 from infer.runtime.wire import Kind
 
 log = logging.getLogger("infer.serve")
@@ -54,7 +56,7 @@ class RaySupervisor(WorkerSupervisor):
 
     async def start(self) -> None:
         """Learn the model's inputs and streaming flag from a replica, in the background."""
-        self.state.phase = "loading"
+        self.state.phase = Phase.LOADING
         self._describer = asyncio.create_task(self._describe())
 
     async def _describe(self) -> None:
@@ -67,7 +69,7 @@ class RaySupervisor(WorkerSupervisor):
                 await asyncio.sleep(DESCRIBE_RETRY_S)
         self.state.streaming = bool(info["streaming"])
         self.state.inputs = [InputSpec.from_metadata(entry) for entry in info["inputs"]]
-        self.state.phase = "ready"
+        self.state.phase = Phase.READY
         self.ready_event.set()
         if info.get("niceness"):
             log.warning(
@@ -81,8 +83,8 @@ class RaySupervisor(WorkerSupervisor):
         self._stopping = True
         if self._describer is not None:
             self._describer.cancel()
-        self.fail_all("server_shutting_down", "the server is shutting down", retryable=True)
-        self.state.phase = "stopped"
+        self.fail_all(ErrorCode.SERVER_SHUTTING_DOWN, "the server is shutting down")
+        self.state.phase = Phase.STOPPED
 
     async def restart(self, reason: str) -> None:
         """Ray Serve replaces unhealthy replicas itself; a stuck request is only logged."""
@@ -100,13 +102,13 @@ class RaySupervisor(WorkerSupervisor):
         """Whether a replica still runs this request for someone."""
         return request in self._calls
 
-    def fail_all(self, code: str, message: str, retryable: bool) -> None:
+    def fail_all(self, code: ErrorCode, message: str) -> None:
         """End every request in-band and cancel it on its replica."""
         for pump in list(self._pumps.values()):
             pump.cancel()
         calls, self._calls = self._calls, {}
         for call in calls.values():
-            call.finish("error", {"code": code, "message": message, "retryable": retryable})
+            call.finish("error", error_payload(code, message))
 
     def kill(self) -> None:
         """Nothing to kill: the replicas belong to Ray Serve."""
@@ -115,11 +117,9 @@ class RaySupervisor(WorkerSupervisor):
         """Send one request to a replica; its frames go to ``call``."""
         self._next_request += 1
         request = self._next_request
-        if self.state.phase != "ready" or self._stopping:
+        if self.state.phase != Phase.READY or self._stopping:
             message = "no model replica is ready; try again in a moment"
-            call.finish(
-                "error", {"code": "worker_restarting", "message": message, "retryable": True}
-            )
+            call.finish("error", error_payload(ErrorCode.WORKER_RESTARTING, message))
             return request
         self._calls[request] = call
         # A fresh context: Ray Serve cancels calls made in an HTTP request's context when its
@@ -170,15 +170,11 @@ class RaySupervisor(WorkerSupervisor):
         if call is None:
             return
         log.error("request %d: the model replica was lost: %s", request, why)
-        call.finish(
-            "error",
-            {
-                "code": "worker_crashed",
-                "message": f"the model replica serving this request was lost ({why}); "
-                "Ray Serve replaces it, retry the request",
-                "retryable": True,
-            },
+        message = (
+            f"the model replica serving this request was lost ({why}); "
+            "Ray Serve replaces it, retry the request"
         )
+        call.finish("error", error_payload(ErrorCode.WORKER_CRASHED, message))
 
 
 def _first_line(error: BaseException) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -21,19 +20,22 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from infer.protocol.error_codes import ErrorCode, known_code
 from infer.repo.sample_input import with_sample_examples
-from infer.repo.v2_inputs import parse_v2_inputs
+from infer.repo.v2_inputs import InputProblem, parse_v2_inputs
+from infer.runtime.server.admission import admit, unavailable
 from infer.runtime.server.browser_security import BrowserGuard, BrowserPolicy
-from infer.runtime.server.http_errors import error_response, internal_error
+from infer.runtime.server.http_errors import Refusal, error_response, internal_error
 from infer.runtime.server.limits import BodyError, read_request_json
 from infer.runtime.server.playground import playground_page
 from infer.runtime.server.query_inputs import query_to_v2_body
-from infer.runtime.server.slots import QueueFullError, Slot, SlotsClosedError
+from infer.runtime.server.slots import Slot
 from infer.runtime.server.sse.event_ids import InvalidLastEventIdError, parse_last_event_id
 from infer.runtime.server.sse.response import SSEResponse, stream_headers
-from infer.runtime.server.sse.streams import EventsLostError, Stream
+from infer.runtime.server.sse.streams import EventsLostError
 from infer.runtime.server.state import Runtime
 from infer.runtime.server.supervisor import PendingResult
+from infer.runtime.server.worker_state import Phase
 
 log = logging.getLogger("infer.serve")
 
@@ -43,63 +45,47 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-def _shutting_down() -> Response:
-    return error_response(503, "server_shutting_down", "the server is shutting down", retry_after=2)
-
-
-def _unavailable(runtime: Runtime) -> Response | None:
-    if runtime.shutting_down:
-        return _shutting_down()
-    state = runtime.supervisor.state
-    if state.phase == "ready":
-        return None
-    if state.phase == "failed" and state.failure:
-        return error_response(
-            503,
-            str(state.failure.get("code", "model_failed")),
-            f"the model failed to load: {state.failure.get('message')}",
-        )
-    return error_response(
-        503, "model_loading", "the model is loading (initialize() is running)", retry_after=1
-    )
-
-
-def _wrong_model(runtime: Runtime, name: str) -> Response | None:
+def _wrong_model(runtime: Runtime, name: str) -> Refusal | None:
     if name == runtime.config.model_name:
         return None
-    return error_response(
+    return Refusal(
         404,
-        "model_not_found",
+        ErrorCode.MODEL_NOT_FOUND,
         f"no model named {name!r}; this server serves {runtime.config.model_name!r}",
     )
 
 
+def _check_available(runtime: Runtime) -> None:
+    if refusal := unavailable(runtime):
+        raise refusal
+
+
 async def infer(request: Request) -> Response:
     """POST /v2/models/{name}[/versions/1]/infer; GET with inputs in the query (EventSource)."""
-    response = await _infer(request)
-    if isinstance(response, JSONResponse) and response.status_code >= 400:
+    try:
+        return await _infer(request)
+    except Refusal as refusal:
         # Streams and answers log themselves when they end; refusals are logged here.
-        error = json.loads(bytes(response.body))["error"]
-        log.info("request -  %d  %s: %s", response.status_code, error["code"], error["message"])
-    return response
+        body = refusal.body()
+        log.info("request -  %d  %s: %s", refusal.status, refusal.code, body["error"]["message"])
+        return refusal.response(body)
 
 
 async def _infer(request: Request) -> Response:
     runtime = _runtime(request)
     config = runtime.config
     started = time.perf_counter()
-    if problem := _wrong_model(runtime, request.path_params["name"]):
-        return problem
-    if runtime.shutting_down and (problem := _unavailable(runtime)):
-        return problem
+    if refusal := _wrong_model(runtime, request.path_params["name"]):
+        raise refusal
+    if runtime.shutting_down:
+        _check_available(runtime)
     if request.method == "GET":
         return await _infer_get(request, runtime, started)
     try:
         body = await read_request_json(request, config)
     except BodyError as error:
-        return error_response(error.status, error.code, error.message)
-    if problem := _unavailable(runtime):
-        return problem
+        raise Refusal(error.status, error.code, error.message) from None
+    _check_available(runtime)
     return await _admit(runtime, body, started)
 
 
@@ -108,58 +94,38 @@ async def _infer_get(request: Request, runtime: Runtime, started: float) -> Resp
     # stream the id names (its ids carry the stream's id), it never starts a new generation.
     if request.headers.get("last-event-id"):
         return _resume(request, runtime, None)
-    if problem := _unavailable(runtime):
-        return problem
+    _check_available(runtime)
     body, problems = query_to_v2_body(
-        request.query_params.multi_items(), runtime.supervisor.state.inputs
+        request.query_params.multi_items(), runtime.worker_state.inputs
     )
     if problems:
-        details = [{"name": p.name, "message": p.message} for p in problems]
-        summary = "; ".join(p.message for p in problems)
-        return error_response(422, "invalid_inputs", summary, details=details)
+        raise _invalid_inputs(problems)
     return await _admit(runtime, body, started, query=request.url.query)
+
+
+def _invalid_inputs(problems: list[InputProblem]) -> Refusal:
+    details = [{"name": p.name, "message": p.message} for p in problems]
+    summary = "; ".join(p.message for p in problems)
+    return Refusal(422, ErrorCode.INVALID_INPUTS, summary, details=details)
 
 
 async def _admit(runtime: Runtime, body: Any, started: float, query: str | None = None) -> Response:
     config = runtime.config
-    inputs, problems = parse_v2_inputs(body, runtime.supervisor.state.inputs)
+    inputs, problems = parse_v2_inputs(body, runtime.worker_state.inputs)
     if problems:
-        details = [{"name": p.name, "message": p.message} for p in problems]
-        summary = "; ".join(p.message for p in problems)
-        return error_response(422, "invalid_inputs", summary, details=details)
-    try:
-        slot = await _take_slot(runtime)
-    except SlotsClosedError:
-        return _shutting_down()
-    except QueueFullError:
-        return error_response(
-            503,
-            "over_capacity",
-            f"all {config.concurrency} slot(s) are busy and {config.queue_size} request(s) wait",
-            retry_after=1,
-        )
-    if runtime.shutting_down:  # the slot was handed over just before the signal
-        slot.release()
-        return _shutting_down()
+        raise _invalid_inputs(problems)
+    slot = await admit(runtime)
     remaining = config.inference_time_s - (time.perf_counter() - started)
-    if runtime.supervisor.state.streaming:
+    if runtime.worker_state.streaming:
         return _start_stream(runtime, inputs, slot, remaining, query)
     return await _run_once(runtime, inputs, slot, remaining)
-
-
-async def _take_slot(runtime: Runtime) -> Slot:
-    if runtime.slots.running >= runtime.config.concurrency:
-        runtime.preempt_detached()
-        await asyncio.sleep(0)
-    await runtime.slots.acquire(timeout=runtime.config.inference_time_s)
-    return Slot(runtime.slots)
 
 
 def _start_stream(
     runtime: Runtime, inputs: dict[str, Any], slot: Slot, remaining: float, query: str | None
 ) -> Response:
     config = runtime.config
-    stream = open_stream(runtime, inputs, slot, remaining)
+    stream = runtime.open_stream(inputs, slot, remaining)
     stream.query = query
     # Admitted: status, headers, retry and pings go out now, not when the model first speaks,
     # so a client that gives up while it thinks is noticed and its slot freed. A model that
@@ -177,48 +143,24 @@ def _start_stream(
     )
 
 
-def open_stream(runtime: Runtime, inputs: dict[str, Any], slot: Slot, remaining: float) -> Stream:
-    """Start a generation as a stream that owns ``slot`` and ends at ``remaining`` seconds.
-
-    The v2 and the OpenAI routes both start streams this way.
-    """
-    stream = runtime.registry.create()
-    runtime.hold_slot(stream, slot)
-    stream.request_no = runtime.supervisor.submit(inputs, stream)
-    stream.on_end(runtime.on_stream_end)
-    deadline = asyncio.get_running_loop().call_later(remaining, _on_deadline, runtime, stream)
-    stream.on_end(lambda _: deadline.cancel())
-    return stream
-
-
-def _on_deadline(runtime: Runtime, stream: Stream) -> None:
-    seconds = runtime.config.inference_time_s
-    runtime.cancel_stream(
-        stream,
-        "inference_timeout",
-        f"the request took longer than inference_time ({seconds:g} s)",
-        retryable=True,
-    )
-
-
 async def _run_once(
     runtime: Runtime, inputs: dict[str, Any], slot: Slot, remaining: float
 ) -> Response:
     config = runtime.config
     pending = PendingResult()
     started = time.perf_counter()
-    request_no = runtime.supervisor.submit(inputs, pending)
+    request_no = runtime.submit(inputs, pending)
     status = 200
     try:
         event, data = await asyncio.wait_for(asyncio.shield(pending.future), remaining)
     except asyncio.TimeoutError:
         runtime.abandon(request_no)
         status = 504
-        return error_response(
+        raise Refusal(
             504,
-            "inference_timeout",
+            ErrorCode.INFERENCE_TIMEOUT,
             f"the model did not answer within inference_time ({config.inference_time_s:g} s)",
-        )
+        ) from None
     finally:
         slot.release()
         log.info(
@@ -228,10 +170,11 @@ async def _run_once(
             (time.perf_counter() - started) * 1000,
         )
     if event == "error":
-        code = str(data.get("code"))
+        # The in-band payload as HTTP: 503 when a retry may succeed, 500 when it will not.
+        code = known_code(data.get("code")) or ErrorCode.MODEL_ERROR
         if data.get("retryable"):
-            return error_response(503, code, str(data["message"]), retry_after=1)
-        return error_response(500, code, str(data["message"]))
+            raise Refusal(503, code, str(data["message"]), retry_after=1)
+        raise Refusal(500, code, str(data["message"]))
     return JSONResponse(
         {"model_name": config.model_name, "model_version": "1", "outputs": data["outputs"]}
     )
@@ -240,9 +183,12 @@ async def _run_once(
 async def resume(request: Request) -> Response:
     """GET /v2/models/{name}/streams/{id} with Last-Event-ID: the missed events, then live."""
     runtime = _runtime(request)
-    if problem := _wrong_model(runtime, request.path_params["name"]):
-        return problem
-    return _resume(request, runtime, request.path_params["stream_id"])
+    if refusal := _wrong_model(runtime, request.path_params["name"]):
+        return refusal.response()
+    try:
+        return _resume(request, runtime, request.path_params["stream_id"])
+    except Refusal as refusal:
+        return refusal.response()
 
 
 def _resume(request: Request, runtime: Runtime, stream_id: str | None) -> Response:
@@ -257,28 +203,22 @@ def _resume(request: Request, runtime: Runtime, stream_id: str | None) -> Respon
         try:
             last = parse_last_event_id(raw)
         except InvalidLastEventIdError as error:
-            return error_response(400, "invalid_last_event_id", str(error))
+            raise _bad_last_event_id(str(error)) from None
         if stream_id is None:
             stream_id = last.stream_id
         elif last.stream_id not in (None, stream_id):
-            return error_response(
-                400, "invalid_last_event_id", f"Last-Event-ID {raw!r} is not from this stream"
-            )
+            raise _bad_last_event_id(f"Last-Event-ID {raw!r} is not from this stream")
     stream = runtime.registry.get(stream_id) if stream_id else None
     if stream is None:
-        return error_response(
-            404, "stream_not_found", "no such stream: it never existed or has expired"
+        raise Refusal(
+            404, ErrorCode.STREAM_NOT_FOUND, "no such stream: it never existed or has expired"
         )
     if via_infer_url and stream.query != request.url.query:
-        return error_response(
-            400, "invalid_last_event_id", "Last-Event-ID names a stream started by another URL"
-        )
+        raise _bad_last_event_id("Last-Event-ID names a stream started by another URL")
     after = last.sequence if last is not None else None
     if after is not None:
         if after > stream.last_id:
-            return error_response(
-                400,
-                "invalid_last_event_id",
+            raise _bad_last_event_id(
                 f"Last-Event-ID {raw!r} is ahead of the stream (its last event is "
                 f"{stream.last_id})",
             )
@@ -288,7 +228,7 @@ def _resume(request: Request, runtime: Runtime, stream_id: str | None) -> Respon
         try:
             stream.read_from(after)
         except EventsLostError as error:
-            return error_response(404, "events_expired", f"cannot resume: {error}")
+            raise Refusal(404, ErrorCode.EVENTS_EXPIRED, f"cannot resume: {error}") from None
     runtime.reattach(stream)
     resume_url = f"/v2/models/{runtime.config.model_name}/streams/{stream.id}"
     return _as_response(
@@ -303,16 +243,20 @@ def _resume(request: Request, runtime: Runtime, stream_id: str | None) -> Respon
     )
 
 
+def _bad_last_event_id(message: str) -> Refusal:
+    return Refusal(400, ErrorCode.INVALID_LAST_EVENT_ID, message)
+
+
 async def cancel(request: Request) -> Response:
     """DELETE /v2/models/{name}/streams/{id}: stop a generation now."""
     runtime = _runtime(request)
-    if problem := _wrong_model(runtime, request.path_params["name"]):
-        return problem
+    if refusal := _wrong_model(runtime, request.path_params["name"]):
+        return refusal.response()
     stream = runtime.registry.get(request.path_params["stream_id"])
     if stream is None:
-        return error_response(404, "stream_not_found", "no such stream")
+        return error_response(404, ErrorCode.STREAM_NOT_FOUND, "no such stream")
     if not stream.ended:
-        runtime.cancel_stream(stream, "cancelled", "cancelled by the client", retryable=False)
+        runtime.cancel_stream(stream, ErrorCode.CANCELLED, "cancelled by the client")
     return Response(status_code=204)
 
 
@@ -335,28 +279,26 @@ async def live(request: Request) -> Response:
 async def ready(request: Request) -> Response:
     """GET /v2/health/ready and /v2/models/{name}/ready: 503 while initialize() runs."""
     runtime = _runtime(request)
-    if "name" in request.path_params and (
-        problem := _wrong_model(runtime, request.path_params["name"])
-    ):
-        return problem
-    return _unavailable(runtime) or JSONResponse({"ready": True})
+    name = request.path_params.get("name")
+    refusal = (_wrong_model(runtime, name) if name is not None else None) or unavailable(runtime)
+    return refusal.response() if refusal else JSONResponse({"ready": True})
 
 
 async def metadata(request: Request) -> Response:
     """GET /v2/models/{name}: inputs, streaming flag, readiness."""
     runtime = _runtime(request)
-    if problem := _wrong_model(runtime, request.path_params["name"]):
-        return problem
-    state = runtime.supervisor.state
-    if state.phase in ("starting", "loading") and not state.inputs:
-        return error_response(503, "model_loading", "the model is loading", retry_after=1)
+    if refusal := _wrong_model(runtime, request.path_params["name"]):
+        return refusal.response()
+    state = runtime.worker_state
+    if state.phase in (Phase.STARTING, Phase.LOADING) and not state.inputs:
+        return error_response(503, ErrorCode.MODEL_LOADING, "the model is loading", retry_after=1)
     return JSONResponse(
         {
             "name": runtime.config.model_name,
             "versions": ["1"],
             "platform": "inferless-python",
             "streaming": state.streaming,
-            "ready": state.phase == "ready",
+            "ready": state.phase == Phase.READY,
             "inputs": with_sample_examples(
                 [spec.to_metadata() for spec in state.inputs], runtime.config.repo
             ),
@@ -367,7 +309,9 @@ async def metadata(request: Request) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}.get(
+        exc.status_code, ErrorCode.HTTP_ERROR
+    )
     message = f"{request.method} {request.url.path}: {exc.detail}"
     headers = dict(exc.headers) if exc.headers else None
     return error_response(exc.status_code, code, message, headers=headers)

@@ -26,6 +26,8 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from infer.protocol.error_codes import ErrorCode, http_error_body
+
 LOOPBACK_NAMES = {"localhost", "localhost.", "127.0.0.1", "::1"}
 ALLOWED_METHODS = "GET, POST, DELETE, OPTIONS"
 ALLOWED_HEADERS = "Accept, Authorization, Cache-Control, Content-Type, Last-Event-ID"
@@ -131,7 +133,7 @@ class BrowserGuard:
             await _refuse(
                 send,
                 403,
-                "host_not_allowed",
+                ErrorCode.HOST_NOT_ALLOWED,
                 f"Host {host!r} is not this server's name; use http://127.0.0.1:PORT, or start "
                 "`infer serve` with --allow-host NAME to answer to that name",
             )
@@ -142,7 +144,7 @@ class BrowserGuard:
             await _refuse(
                 send,
                 403,
-                "origin_not_allowed",
+                ErrorCode.ORIGIN_NOT_ALLOWED,
                 f"requests from the page at {origin} are not allowed; start `infer serve` with "
                 f"--cors {origin} to allow it",
             )
@@ -150,7 +152,8 @@ class BrowserGuard:
         # A no-cors request (<img src>, <script src>) from another site sends no Origin.
         cross_site = headers.get("sec-fetch-site") in {"cross-site", "same-site"}
         if not origin and cross_site and "*" not in policy.cors_origins:
-            await _refuse(send, 403, "origin_not_allowed", "cross-site requests are not allowed")
+            message = "cross-site requests are not allowed"
+            await _refuse(send, 403, ErrorCode.ORIGIN_NOT_ALLOWED, message)
             return
         method = scope["method"]
         if method == "OPTIONS" and origin and "access-control-request-method" in headers:
@@ -160,7 +163,7 @@ class BrowserGuard:
             await _refuse(
                 send,
                 415,
-                "unsupported_media_type",
+                ErrorCode.UNSUPPORTED_MEDIA_TYPE,
                 f"POST bodies must be Content-Type: application/json, not "
                 f"{headers.get('content-type') or 'none'!r}",
                 allow_origin,
@@ -214,10 +217,10 @@ async def _preflight(send: Send, allow_origin: str) -> None:
 
 
 async def _refuse(
-    send: Send, status: int, code: str, message: str, allow_origin: str | None = None
+    send: Send, status: int, code: ErrorCode, message: str, allow_origin: str | None = None
 ) -> None:
     log.info("request -  %d  %s: %s", status, code, message)
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    body = json.dumps(http_error_body(code, message)).encode()
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),

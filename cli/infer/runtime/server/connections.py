@@ -30,6 +30,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from infer.protocol.error_codes import ErrorCode, http_error_body
+
 log = logging.getLogger("infer.serve")
 # File descriptors kept free for everything that is not a client connection: the listening
 # socket, the worker's socket and pipes, log files, the model's own files.
@@ -73,8 +75,8 @@ def connection_cap(requested: int, fd_soft_limit: int) -> int:
     return max(1, min(requested, fd_soft_limit - FD_RESERVE))
 
 
-def _refusal(status: int, reason: str, code: str, message: str) -> bytes:
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+def _refusal(status: int, reason: str, code: ErrorCode, message: str) -> bytes:
+    body = json.dumps(http_error_body(code, message)).encode()
     return (
         f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
@@ -102,7 +104,7 @@ class GuardedProtocol(HttpToolsProtocol):
             self._refuse(
                 503,
                 "Service Unavailable",
-                "too_many_connections",
+                ErrorCode.TOO_MANY_CONNECTIONS,
                 f"the server already has {limits.max_connections} open connections",
             )
             return
@@ -139,7 +141,7 @@ class GuardedProtocol(HttpToolsProtocol):
             self._refuse(
                 431,
                 "Request Header Fields Too Large",
-                "header_too_large",
+                ErrorCode.HEADER_TOO_LARGE,
                 f"the request line and headers are over {self.limits.max_header_bytes} bytes",
             )
 
@@ -180,12 +182,12 @@ class GuardedProtocol(HttpToolsProtocol):
         self._refuse(
             408,
             "Request Timeout",
-            "header_timeout",
+            ErrorCode.HEADER_TIMEOUT,
             f"the request line and headers did not arrive within "
             f"{self.limits.header_timeout_s:g} s",
         )
 
-    def _refuse(self, status: int, reason: str, code: str, message: str) -> None:
+    def _refuse(self, status: int, reason: str, code: ErrorCode, message: str) -> None:
         self._stop_head_timer()
         if self.transport.is_closing():
             return

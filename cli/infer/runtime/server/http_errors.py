@@ -1,4 +1,5 @@
-"""JSON error responses: every client mistake gets a status, a code and words that help.
+"""JSON error responses: every refusal gets a status, a catalogued code
+(``infer.protocol.error_codes``) and words that help.
 
 Runs in the server process.
 """
@@ -10,12 +11,49 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from infer.protocol.error_codes import ErrorCode, http_error_body
 from infer.runtime.server.limits import cap_error_body
+
+
+class Refusal(Exception):
+    """A request the server turns away, as data: rendered by the v2 routes as JSON, by the
+    `/v1` routes in OpenAI's shape, and logged from these fields (never from a parsed body)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: ErrorCode,
+        message: str,
+        *,
+        details: list[dict[str, Any]] | None = None,
+        retry_after: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.retry_after = retry_after
+        self.headers = headers
+
+    def body(self) -> dict[str, Any]:
+        """``{"error": {"code", "message", "details"?}}``, capped in size."""
+        body = http_error_body(self.code, self.message, self.details)
+        # A huge bad request never gets a huge answer.
+        return {"error": cap_error_body(body["error"])}
+
+    def response(self, body: dict[str, Any] | None = None) -> JSONResponse:
+        """The JSON response (of ``body`` if already built), with ``Retry-After`` when given."""
+        all_headers = dict(self.headers or {})
+        if self.retry_after is not None:
+            all_headers["Retry-After"] = str(self.retry_after)
+        return JSONResponse(body or self.body(), status_code=self.status, headers=all_headers)
 
 
 def error_response(
     status: int,
-    code: str,
+    code: ErrorCode,
     message: str,
     *,
     details: list[dict[str, Any]] | None = None,
@@ -23,18 +61,16 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """``{"error": {"code", "message", "details"?}}`` with the given status."""
-    body: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        body["details"] = details
-    body = cap_error_body(body)  # a huge bad request never gets a huge answer
-    all_headers = dict(headers or {})
-    if retry_after is not None:
-        all_headers["Retry-After"] = str(retry_after)
-    return JSONResponse({"error": body}, status_code=status, headers=all_headers)
+    refusal = Refusal(
+        status, code, message, details=details, retry_after=retry_after, headers=headers
+    )
+    return refusal.response()
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:
     """A bug in the runtime: a JSON 500 for the client (the log line comes from LastResort)."""
     return error_response(
-        500, "internal_error", "the server hit an unexpected error; the log has the details"
+        500,
+        ErrorCode.INTERNAL_ERROR,
+        "the server hit an unexpected error; the log has the details",
     )

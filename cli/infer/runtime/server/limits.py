@@ -14,6 +14,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from infer.protocol.error_codes import ErrorCode
 from infer.protocol.message_caps import MAX_MESSAGE_CHARS, cap_text
 
 if TYPE_CHECKING:  # imported where a request arrives; starlette is loaded by then anyway
@@ -28,7 +29,7 @@ _TO_PARENS = bytes.maketrans(b"[]{}", b"()()")
 class BodyError(Exception):
     """A request body the server will not parse: ``status``, ``code`` and what to do."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -66,7 +67,7 @@ def check_json_depth(body: bytes, max_depth: int) -> None:
     if nests_deeper_than(body, max_depth):
         raise BodyError(
             400,
-            "json_too_deep",
+            ErrorCode.JSON_TOO_DEEP,
             f"the request body nests arrays/objects more than {max_depth} levels deep",
         )
 
@@ -99,7 +100,7 @@ async def read_json_body(
         body = await asyncio.wait_for(_collect(chunks, max_bytes), timeout_s)
     except asyncio.TimeoutError:
         raise BodyError(
-            408, "body_timeout", f"the request body did not arrive within {timeout_s:g} s"
+            408, ErrorCode.BODY_TIMEOUT, f"the request body did not arrive within {timeout_s:g} s"
         ) from None
     # Parsed on the event loop: a thread would not help (json.loads holds the GIL), and every
     # step is C-speed, ~10 ms per MiB.
@@ -118,12 +119,14 @@ async def _collect(chunks: AsyncIterator[bytes], max_bytes: int) -> bytes:
             if len(body) > max_bytes:
                 raise _too_large(max_bytes)
     except ClientDisconnect:  # nobody will read the answer; it only must not be a 500
-        raise BodyError(400, "body_incomplete", "the client left before sending its body") from None
+        raise BodyError(
+            400, ErrorCode.BODY_INCOMPLETE, "the client left before sending its body"
+        ) from None
     return bytes(body)
 
 
 def _too_large(max_bytes: int) -> BodyError:
-    return BodyError(413, "body_too_large", f"the request body is over {max_bytes} bytes")
+    return BodyError(413, ErrorCode.BODY_TOO_LARGE, f"the request body is over {max_bytes} bytes")
 
 
 def _parse(body: bytes, max_depth: int) -> Any:
@@ -132,12 +135,12 @@ def _parse(body: bytes, max_depth: int) -> Any:
         return json.loads(body)
     except RecursionError:  # an unterminated string hid brackets from the depth check
         raise BodyError(
-            400, "json_too_deep", f"the request body nests deeper than {max_depth} levels"
+            400, ErrorCode.JSON_TOO_DEEP, f"the request body nests deeper than {max_depth} levels"
         ) from None
     except (ValueError, UnicodeDecodeError) as error:
         detail = cap_text(str(error), 200)
         raise BodyError(
-            400, "invalid_json", f"the request body is not valid JSON: {detail}"
+            400, ErrorCode.INVALID_JSON, f"the request body is not valid JSON: {detail}"
         ) from None
 
 
@@ -151,7 +154,7 @@ def check_input_count(body: Any, max_inputs: int) -> None:
     if isinstance(entries, list) and len(entries) > max_inputs:
         raise BodyError(
             400,
-            "too_many_inputs",
+            ErrorCode.TOO_MANY_INPUTS,
             f"the request lists {len(entries)} inputs; the limit is {max_inputs}",
         )
 

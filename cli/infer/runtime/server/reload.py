@@ -26,6 +26,7 @@ from infer.repo.sources import APP_FILE
 from infer.runtime.server.config import ServeConfig
 from infer.runtime.server.hot_swap import decide_swap
 from infer.runtime.server.state import Runtime
+from infer.runtime.server.worker_state import Phase
 from infer.runtime.wire import Kind
 
 log = logging.getLogger("infer.serve")
@@ -93,11 +94,11 @@ async def restart_and_time(runtime: Runtime, changed: list[str]) -> str:
     what = ", ".join(changed)
     started = time.perf_counter()
     await runtime.supervisor.restart(f"changed: {what}")
-    while runtime.supervisor.state.phase not in {"ready", "failed", "stopped"}:
+    while runtime.worker_state.phase not in {Phase.READY, Phase.FAILED, Phase.STOPPED}:
         await runtime.supervisor.ready_event.wait()
         await asyncio.sleep(0)
     elapsed = time.perf_counter() - started
-    if runtime.supervisor.state.phase != "ready":
+    if runtime.worker_state.phase != Phase.READY:
         return f"reload: {what} changed; the worker restarted but failed to load ({elapsed:.1f} s)"
     return f"reload: {what} changed; restarted the worker, ready again in {elapsed:.1f} s"
 
@@ -160,7 +161,7 @@ async def reload_on_change(
         if plan.platform_config:
             announce(f"reload: {platform_config_notice(config)}")
         code_only = plan.restart_worker == [APP_FILE]
-        if code_only and runtime.supervisor.state.phase == "ready":
+        if code_only and runtime.worker_state.phase == Phase.READY:
             message, running = await swap_or_restart(runtime, config.repo, running)
             announce(message)
         elif plan.restart_worker:

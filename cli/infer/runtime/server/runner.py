@@ -30,6 +30,7 @@ from infer.runtime.server.connections import (
 from infer.runtime.server.reload import reload_on_change
 from infer.runtime.server.shutdown import LastResort, ShutdownControl
 from infer.runtime.server.state import Runtime
+from infer.runtime.server.worker_state import Phase
 
 log = logging.getLogger("infer.serve")
 
@@ -154,8 +155,8 @@ async def _announce_ready(
 ) -> None:
     while True:
         await runtime.supervisor.ready_event.wait()
-        state = runtime.supervisor.state
-        if state.phase == "ready":
+        state = runtime.worker_state
+        if state.phase == Phase.READY:
             mode = "streaming" if state.streaming else "non-streaming"
             device = f", device {state.device}" if state.device else ""
             base = f"http://{_url_host(config.host)}:{port}"

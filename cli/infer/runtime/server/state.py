@@ -8,11 +8,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
+from infer.protocol.error_codes import ErrorCode
 from infer.runtime.server.config import ServeConfig
 from infer.runtime.server.slots import Slot, Slots
 from infer.runtime.server.sse.streams import Stream, StreamRegistry
-from infer.runtime.server.supervisor import WorkerSupervisor
+from infer.runtime.server.supervisor import Call, WorkerSupervisor
+from infer.runtime.server.worker_state import WorkerState
 
 log = logging.getLogger("infer.serve")
 
@@ -38,6 +41,49 @@ class Runtime:
         self.shutting_down = False
         self.shutdown_started: float | None = None
 
+    # -- what the routes use (README "infer serve"; docs in admission.py) ----------------------
+
+    @property
+    def worker_state(self) -> WorkerState:
+        """What the server knows of its worker: phase, failure, inputs, streaming."""
+        return self.supervisor.state
+
+    async def take_slot(self) -> Slot:
+        """A slot for one request, waiting in the queue (SlotsClosedError, QueueFullError).
+
+        Someone waiting makes streams nobody reads any more give their slots up first.
+        """
+        if self.slots.running >= self.config.concurrency:
+            self.preempt_detached()
+            await asyncio.sleep(0)
+        await self.slots.acquire(timeout=self.config.inference_time_s)
+        return Slot(self.slots)
+
+    def submit(self, inputs: dict[str, Any], call: Call) -> int:
+        """Send one admitted request to the worker; its frames go to ``call``."""
+        return self.supervisor.submit(inputs, call)
+
+    def open_stream(self, inputs: dict[str, Any], slot: Slot, remaining: float) -> Stream:
+        """Start a generation as a stream that owns ``slot`` and ends at ``remaining`` seconds.
+
+        The v2 and the OpenAI routes both start streams this way.
+        """
+        stream = self.registry.create()
+        self.hold_slot(stream, slot)
+        stream.request_no = self.submit(inputs, stream)
+        stream.on_end(self.on_stream_end)
+        deadline = asyncio.get_running_loop().call_later(remaining, self._on_deadline, stream)
+        stream.on_end(lambda _: deadline.cancel())
+        return stream
+
+    def _on_deadline(self, stream: Stream) -> None:
+        seconds = self.config.inference_time_s
+        self.cancel_stream(
+            stream,
+            ErrorCode.INFERENCE_TIMEOUT,
+            f"the request took longer than inference_time ({seconds:g} s)",
+        )
+
     # -- stream life cycle ------------------------------------------------------------------
 
     def hold_slot(self, stream: Stream, slot: Slot) -> None:
@@ -61,17 +107,17 @@ class Runtime:
     def _cancel_if_detached(self, stream: Stream) -> None:
         self._detach_timers.pop(stream.id, None)
         if stream.readers == 0 and not stream.ended:
-            self.cancel_stream(stream, "cancelled", "the client disconnected", retryable=False)
+            self.cancel_stream(stream, ErrorCode.CANCELLED, "the client disconnected")
 
     def preempt_detached(self) -> None:
         """Someone is waiting for a slot: cancel streams nobody reads any more, now."""
         for stream in self.registry.live():
             if stream.readers == 0 and stream.detached_at is not None:
-                self.cancel_stream(stream, "cancelled", "the client disconnected", retryable=False)
+                self.cancel_stream(stream, ErrorCode.CANCELLED, "the client disconnected")
 
-    def cancel_stream(self, stream: Stream, code: str, message: str, retryable: bool) -> None:
+    def cancel_stream(self, stream: Stream, code: ErrorCode, message: str) -> None:
         """End the stream in-band, stop the model's generation, free the slot at once."""
-        stream.fail(code, message, retryable)
+        stream.fail(code, message)
         self.abandon(stream.request_no)
 
     def abandon(self, request: int) -> None:
@@ -100,7 +146,8 @@ class Runtime:
         end = stream.ended_at or time.perf_counter()
         first = stream.first_event_at or end
         # A stream that timed out before its first event was answered 504, not 200 + events.
-        status = 504 if stream.outcome == "inference_timeout" and not stream.events else 200
+        timed_out = stream.outcome == ErrorCode.INFERENCE_TIMEOUT.value
+        status = 504 if timed_out and not stream.events else 200
         log.info(
             "stream %s  %d  events=%d  ttfe=%.1fms  duration=%.1fms  end=%s",
             stream.id,
@@ -124,9 +171,10 @@ class Runtime:
         self.shutdown_started = time.monotonic()
         queued = self.slots.close()
         live = self.registry.live()
+        message = "the server is shutting down"
         for stream in live:
-            stream.fail("server_shutting_down", "the server is shutting down", retryable=True)
-        self.supervisor.fail_all("server_shutting_down", "the server is shutting down", True)
+            stream.fail(ErrorCode.SERVER_SHUTTING_DOWN, message)
+        self.supervisor.fail_all(ErrorCode.SERVER_SHUTTING_DOWN, message)
         log.info(
             "shutting down: %d live stream(s) ended in-band, %d queued request(s) refused",
             len(live),

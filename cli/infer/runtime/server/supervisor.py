@@ -27,8 +27,10 @@ from typing import Any, Protocol
 
 from infer.environment.diagnose import log_failure
 from infer.environment.launch import WorkerEnvironment
+from infer.protocol.error_codes import ErrorCode, error_payload
 from infer.repo.datatypes import InputSpec
 from infer.repo.inferless_settings import DEFAULT_INFERENCE_TIME_S
+from infer.runtime.server.worker_state import LoadFailure, Phase, WorkerState
 from infer.runtime.wire import FrameDecoder, Kind, encode
 
 log = logging.getLogger("infer.serve")
@@ -72,17 +74,6 @@ class PendingResult:
             self.future.set_result((event, data))
 
 
-@dataclass
-class WorkerState:
-    """What the server knows of its worker right now."""
-
-    phase: str = "starting"  # starting, loading, ready, failed, stopped
-    failure: dict[str, Any] | None = None
-    streaming: bool = False
-    inputs: list[InputSpec] = field(default_factory=list)
-    device: str = ""  # what the model got, as the worker says once it is ready
-
-
 @dataclass(eq=False)
 class WorkerProcess:
     """One worker process, its socket, and the requests it runs."""
@@ -114,11 +105,11 @@ class WorkerProcess:
             with contextlib.suppress(ProcessLookupError):
                 self.process.kill()
 
-    def fail_calls(self, code: str, message: str, retryable: bool) -> None:
+    def fail_calls(self, code: ErrorCode, message: str) -> None:
         """End every request on this worker in-band."""
         calls, self.calls = self.calls, {}
         for call in calls.values():
-            call.finish("error", {"code": code, "message": message, "retryable": retryable})
+            call.finish("error", error_payload(code, message))
 
 
 class WorkerSupervisor:
@@ -166,7 +157,7 @@ class WorkerSupervisor:
     async def start(self) -> None:
         """Spawn the worker; returns once it runs (not once it is ready)."""
         self._stopping = False
-        self.state.phase = "loading"
+        self.state.phase = Phase.LOADING
         self.state.failure = None
         self.ready_event.clear()
         parent, child = socket.socketpair()
@@ -201,7 +192,7 @@ class WorkerSupervisor:
     async def stop(self, timeout: float = 10.0) -> None:
         """Ask the worker to finalize() and exit; kill it if it has not within ``timeout``."""
         self._stopping = True
-        self.fail_all("server_shutting_down", "the server is shutting down", retryable=True)
+        self.fail_all(ErrorCode.SERVER_SHUTTING_DOWN, "the server is shutting down")
         if self._draining is not None:
             self._draining.kill()
         worker = self._worker
@@ -219,7 +210,7 @@ class WorkerSupervisor:
         for each in (worker, self._draining):
             if each is not None:
                 await self._forget(each)
-        self.state.phase = "stopped"
+        self.state.phase = Phase.STOPPED
 
     async def _forget(self, worker: WorkerProcess) -> None:
         if worker.watcher is not None and worker.watcher is not asyncio.current_task():
@@ -261,7 +252,7 @@ class WorkerSupervisor:
         )
         self._draining = old
         self._worker = None  # new requests wait for the fresh worker
-        self.state.phase = "loading"
+        self.state.phase = Phase.LOADING
         self.ready_event.clear()
         old.drain_timer = asyncio.get_running_loop().call_later(
             self.drain_timeout_s,
@@ -279,7 +270,7 @@ class WorkerSupervisor:
             worker.drain_timer.cancel()
         for request in list(worker.calls):
             self._owner.pop(request, None)
-        worker.fail_calls("worker_restarted", message, retryable=True)
+        worker.fail_calls(ErrorCode.WORKER_RESTARTED, message)
         worker.kill()
 
     def _finish_drain_if_idle(self, worker: WorkerProcess) -> None:
@@ -303,29 +294,25 @@ class WorkerSupervisor:
             for request in list(worker.calls):
                 self._owner.pop(request, None)
             worker.fail_calls(
-                "worker_crashed", f"the model's worker process died (exit code {code})", True
+                ErrorCode.WORKER_CRASHED, f"the model's worker process died (exit code {code})"
             )
             await self._forget(worker)
             return
-        was_ready = self.state.phase == "ready"
+        was_ready = self.state.phase == Phase.READY
         if was_ready:
-            self.state.phase = "loading"  # not ready again until the new worker says so
+            self.state.phase = Phase.LOADING  # not ready again until the new worker says so
             self.ready_event.clear()
         for request in list(worker.calls):
             self._owner.pop(request, None)
         worker.fail_calls(
-            "worker_crashed",
+            ErrorCode.WORKER_CRASHED,
             f"the model's worker process died (exit code {code}); the runtime restarts it",
-            retryable=True,
         )
         if not was_ready:
-            if self.state.phase != "failed":
+            if self.state.phase != Phase.FAILED:
+                message = f"the worker died while loading the model (exit code {code})"
                 self._set_failed(
-                    {
-                        "code": "worker_crashed",
-                        "message": f"the worker died while loading the model (exit code {code})",
-                        "fatal": False,
-                    }
+                    {"code": ErrorCode.WORKER_CRASHED.value, "message": message, "fatal": False}
                 )
             return
         log.error("the worker died (exit code %s); restarting it", code)
@@ -339,7 +326,7 @@ class WorkerSupervisor:
         Returns (SWAPPED, data) or (SWAP_FAILED, {"message", "restart"}).
         """
         worker = self._worker
-        if worker is None or self.state.phase != "ready" or self._swap_reply is not None:
+        if worker is None or self.state.phase != Phase.READY or self._swap_reply is not None:
             return Kind.SWAP_FAILED, {"message": "the worker is not ready", "restart": True}
         self._swap_reply = asyncio.get_running_loop().create_future()
         worker.send(encode(Kind.SWAP, 0))
@@ -360,11 +347,9 @@ class WorkerSupervisor:
         self._next_request += 1
         request = self._next_request
         worker = self._worker
-        if worker is None or worker.transport is None or self.state.phase != "ready":
+        if worker is None or worker.transport is None or self.state.phase != Phase.READY:
             message = "the model's worker is restarting; try again in a moment"
-            call.finish(
-                "error", {"code": "worker_restarting", "message": message, "retryable": True}
-            )
+            call.finish("error", error_payload(ErrorCode.WORKER_RESTARTING, message))
             return request
         worker.calls[request] = call
         self._owner[request] = worker
@@ -395,7 +380,7 @@ class WorkerSupervisor:
         worker = self._owner.get(request)
         return worker is not None and request in worker.calls
 
-    def fail_all(self, code: str, message: str, retryable: bool) -> None:
+    def fail_all(self, code: ErrorCode, message: str) -> None:
         """End every request on every worker in-band (and tell the workers to stop them)."""
         for worker in (self._worker, self._draining):
             if worker is None:
@@ -403,7 +388,7 @@ class WorkerSupervisor:
             for request in list(worker.calls):
                 self._owner.pop(request, None)
                 worker.send(encode(Kind.CANCEL, request))
-            worker.fail_calls(code, message, retryable)
+            worker.fail_calls(code, message)
 
     # -- frames from the worker -------------------------------------------------------------
 
@@ -434,7 +419,7 @@ class WorkerSupervisor:
             log.info("model imported (worker pid %s); running initialize()", data["pid"])
         elif kind == Kind.READY:
             self.state.device = str(data.get("device", ""))
-            self.state.phase = "ready"
+            self.state.phase = Phase.READY
             self.ready_event.set()
         elif kind == Kind.INIT_FAILED:
             self._set_failed(data)
@@ -444,8 +429,8 @@ class WorkerSupervisor:
                 reply.set_result((kind, data))
 
     def _set_failed(self, data: dict[str, Any]) -> None:
-        self.state.phase = "failed"
-        self.state.failure = data
+        self.state.phase = Phase.FAILED
+        self.state.failure = LoadFailure.from_wire(data)
         waiting = not (data.get("fatal") or self.exit_on_failure)
         log_failure(data, self.worker, log, waiting=waiting)
         if data.get("fatal") or self.exit_on_failure:

@@ -10,6 +10,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from infer.protocol.error_codes import ErrorCode
+
 
 class StreamCancelledError(Exception):
     """The client went away (or the request timed out): stop generating.
@@ -21,7 +23,7 @@ class StreamCancelledError(Exception):
 class StreamProtocolError(Exception):
     """The model broke the streaming contract (sent after finalising, changed its schema)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -35,14 +37,14 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=
 def _event_json(event: dict[str, Any]) -> bytes:
     if not isinstance(event, dict):
         raise StreamProtocolError(
-            "invalid_event",
+            ErrorCode.INVALID_EVENT,
             f"send_streamed_output takes a dict, got {type(event).__name__}",
         )
     try:
         return _ENCODE(event).encode()
     except (TypeError, ValueError) as error:
         raise StreamProtocolError(
-            "invalid_event", f"the event cannot be sent as JSON: {error}"
+            ErrorCode.INVALID_EVENT, f"the event cannot be sent as JSON: {error}"
         ) from error
 
 
@@ -77,7 +79,7 @@ class StreamOutputHandler:
     def _check(self, output: dict[str, Any]) -> bytes:
         if self.finalised:
             raise StreamProtocolError(
-                "send_after_finalise",
+                ErrorCode.SEND_AFTER_FINALISE,
                 "send_streamed_output was called after finalise_streamed_output",
             )
         if hasattr(output, "model_dump"):  # a pydantic response object
@@ -90,7 +92,8 @@ class StreamOutputHandler:
             first.get(key) is not type(value) for key, value in output.items()
         ):
             now = {key: type(value) for key, value in output.items()}
-            raise StreamProtocolError("output_schema_changed", _schema_difference(first, now))
+            difference = _schema_difference(first, now)
+            raise StreamProtocolError(ErrorCode.OUTPUT_SCHEMA_CHANGED, difference)
         return payload
 
     def finalise_streamed_output(self) -> None:

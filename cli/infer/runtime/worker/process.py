@@ -25,6 +25,7 @@ from typing import Any
 
 from infer.environment.device import model_device
 from infer.environment.redaction import install_redaction, redact
+from infer.protocol.error_codes import ErrorCode, error_payload
 from infer.protocol.message_caps import cap_log_lines
 from infer.runtime.wire import FrameDecoder, Kind, encode
 from infer.runtime.worker.code_swap import swap_reply
@@ -174,12 +175,16 @@ class Worker:
                 result = model.instance.infer(argument)
                 self.outbox.put(Kind.RESULT, request, _result_json(to_v2_outputs(result)))
         except StreamCancelledError:
-            self._error(request, "cancelled", "the request was cancelled", retryable=True)
+            # Retryable here, unlike the server's own `cancelled`: the worker cannot tell a
+            # client that left from a timeout or a shutdown (the server has usually answered).
+            payload = error_payload(ErrorCode.CANCELLED, "the request was cancelled", True)
+            self._error(request, payload)
         except StreamProtocolError as error:
-            self._error(request, error.code, error.message, retryable=False)
+            self._error(request, error_payload(error.code, error.message))
         except BaseException as error:  # the model's own failure, reported in-band
             log.error("infer() raised:\n%s", traceback.format_exc())
-            self._error(request, "model_error", redact(f"{type(error).__name__}: {error}"), False)
+            message = redact(f"{type(error).__name__}: {error}")
+            self._error(request, error_payload(ErrorCode.MODEL_ERROR, message))
         finally:
             self.handlers.pop(request, None)
 
@@ -203,9 +208,8 @@ class Worker:
             )
         outbox.put(Kind.DONE, request, _json({"auto_finalised": not handler.finalised}))
 
-    def _error(self, request: int, code: str, message: str, retryable: bool) -> None:
-        body = {"code": code, "message": message, "retryable": retryable}
-        self.outbox.put(Kind.ERROR, request, _json(body))
+    def _error(self, request: int, payload: dict[str, Any]) -> None:
+        self.outbox.put(Kind.ERROR, request, _json(payload))
 
     def shutdown(self) -> None:
         """Cancel what runs, give it a moment, then finalize()."""
@@ -230,12 +234,11 @@ def _check_gpu() -> str | None:
     return None
 
 
-def _fail(outbox: Outbox, code: str, message: str, fatal: bool = False, detail: str = "") -> None:
-    outbox.put(
-        Kind.INIT_FAILED,
-        0,
-        _json({"code": code, "message": message, "fatal": fatal, "traceback": detail}),
-    )
+def _fail(
+    outbox: Outbox, code: ErrorCode, message: str, fatal: bool = False, detail: str = ""
+) -> None:
+    failure = {"code": code.value, "message": message, "fatal": fatal, "traceback": detail}
+    outbox.put(Kind.INIT_FAILED, 0, _json(failure))
     outbox.close()
 
 
@@ -243,13 +246,15 @@ def serve_forever(sock: socket.socket, repo: Path, gpu: bool) -> int:
     """The worker's life: load, initialize, serve requests until told to stop."""
     outbox = Outbox(sock)
     if gpu and (problem := _check_gpu()):
-        _fail(outbox, "no_gpu", problem, fatal=True)
+        _fail(outbox, ErrorCode.NO_GPU, problem, fatal=True)
         return 1
     os.chdir(repo)
     try:
         model = load_model(repo)
     except BaseException as error:
-        _fail(outbox, "import_failed", _describe(error, "importing the model"), False, _tb())
+        _fail(
+            outbox, ErrorCode.IMPORT_FAILED, _describe(error, "importing the model"), False, _tb()
+        )
         return 1
     hello = {
         "streaming": model.streaming,
@@ -260,7 +265,7 @@ def serve_forever(sock: socket.socket, repo: Path, gpu: bool) -> int:
     try:
         model.instance.initialize()
     except BaseException as error:
-        _fail(outbox, "initialize_failed", _describe(error, "initialize()"), False, _tb())
+        _fail(outbox, ErrorCode.INITIALIZE_FAILED, _describe(error, "initialize()"), False, _tb())
         return 1
     outbox.put(Kind.READY, 0, _json({"device": model_device()}))
     worker = Worker(model, outbox)

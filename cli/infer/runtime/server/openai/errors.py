@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
+from infer.protocol.error_codes import ErrorCode, known_code
 from infer.protocol.message_caps import MAX_MESSAGE_CHARS, cap_text
 
 # The `type` OpenAI (and vLLM) put on each status; clients branch on the status, people read this.
@@ -34,7 +35,7 @@ class OpenAIError(Exception):
         status: int,
         message: str,
         *,
-        code: str | None = None,
+        code: ErrorCode | None = None,
         param: str | None = None,
         retry_after: int | None = None,
     ) -> None:
@@ -57,11 +58,12 @@ class OpenAIError(Exception):
 
 
 def error_body(
-    status: int, message: str, *, code: str | None = None, param: str | None = None
+    status: int, message: str, *, code: ErrorCode | None = None, param: str | None = None
 ) -> dict[str, Any]:
     """``{"error": {...}}`` for ``status``."""
     kind = TYPE_BY_STATUS.get(status, "server_error" if status >= 500 else "invalid_request_error")
-    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+    wire_code = code.value if code is not None else None
+    return {"error": {"message": message, "type": kind, "param": param, "code": wire_code}}
 
 
 def from_runtime(data: dict[str, Any]) -> OpenAIError:
@@ -70,9 +72,9 @@ def from_runtime(data: dict[str, Any]) -> OpenAIError:
     Timeouts are 504 and anything the client may retry (a restarting worker, shutdown) is 503,
     as the v2 routes answer them; a model that raised is a 500.
     """
-    code = str(data.get("code") or "model_error")
+    code = known_code(data.get("code")) or ErrorCode.MODEL_ERROR
     message = str(data.get("message") or "the model failed")
-    if code == "inference_timeout":
+    if code == ErrorCode.INFERENCE_TIMEOUT:
         return OpenAIError(504, message, code=code)
     if data.get("retryable"):
         return OpenAIError(503, message, code=code, retry_after=1)

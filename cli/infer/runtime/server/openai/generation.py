@@ -17,6 +17,7 @@ import secrets
 import time
 from typing import Any, Protocol
 
+from infer.protocol.error_codes import ErrorCode, error_payload
 from infer.runtime.server.openai.errors import OpenAIError, from_runtime
 from infer.runtime.server.openai.outputs import EventText, result_text
 from infer.runtime.server.slots import Slot
@@ -87,7 +88,9 @@ class StreamGeneration:
                 chunk, self._cursor = stream.read_from(self._cursor)
             except EventsLostError as error:
                 self._finish(
-                    OpenAIError(500, f"the reader fell behind: {error}", code="client_too_slow")
+                    OpenAIError(
+                        500, f"the reader fell behind: {error}", code=ErrorCode.CLIENT_TOO_SLOW
+                    )
                 )
                 return None
             if chunk:
@@ -124,7 +127,7 @@ class StreamGeneration:
     def cancel(self, message: str) -> None:
         """Stop the model's run; its slot is free once this returns."""
         if not self.stream.ended:
-            self.runtime.cancel_stream(self.stream, "cancelled", message, retryable=False)
+            self.runtime.cancel_stream(self.stream, ErrorCode.CANCELLED, message)
 
     def close(self) -> None:
         """The response is over: cancel the run if it still goes on."""
@@ -173,7 +176,7 @@ class ResultGeneration:
         self.runtime.abandon(self.request_no)
         seconds = self.runtime.config.inference_time_s
         message = f"the model did not answer within inference_time ({seconds:g} s)"
-        self._end(OpenAIError(504, message, code="inference_timeout"))
+        self._end(OpenAIError(504, message, code=ErrorCode.INFERENCE_TIMEOUT))
         return None
 
     def _answer(self, event: str, data: dict[str, Any]) -> list[str]:
@@ -189,7 +192,13 @@ class ResultGeneration:
         self.failure = failure
         self.slot.release()
         # 499, as nginx logs it: the client closed the request before the answer.
-        status = 200 if failure is None else 499 if failure.code == "cancelled" else failure.status
+        status = (
+            200
+            if failure is None
+            else 499
+            if failure.code == ErrorCode.CANCELLED
+            else failure.status
+        )
         log.info(
             "request %d  %d  duration=%.1fms",
             self.request_no,
@@ -206,7 +215,7 @@ class ResultGeneration:
         """Stop the model's run; its slot is free once this returns."""
         if not self.pending.future.done():
             self.runtime.abandon(self.request_no)
-            self.pending.finish("error", {"code": "cancelled", "message": message})
+            self.pending.finish("error", error_payload(ErrorCode.CANCELLED, message))
         self.slot.release()
 
     def close(self) -> None:

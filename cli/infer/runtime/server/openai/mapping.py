@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from infer.protocol.error_codes import ErrorCode
 from infer.repo.datatypes import WIRE_TO_SCHEMA, InputSpec
 from infer.runtime.server.openai.errors import OpenAIError
 from infer.runtime.server.openai.request import Message, OpenAIRequest
@@ -147,7 +148,7 @@ def _why_ignored(key: str, spec: InputSpec | None) -> str:
 def map_request(request: OpenAIRequest, specs: list[InputSpec], plan: InputPlan) -> MappedRequest:
     """The inputs dict for the worker; OpenAIError 422 when the schema cannot be satisfied."""
     if plan.conversation is None:
-        raise OpenAIError(422, plan.problem, code="no_conversation_input")
+        raise OpenAIError(422, plan.problem, code=ErrorCode.NO_CONVERSATION_INPUT)
     by_name = {spec.name: spec for spec in specs}
     by_lower = {spec.name.lower(): spec for spec in specs}
     text = conversation_value(request, plan.style)
@@ -170,7 +171,7 @@ def map_request(request: OpenAIRequest, specs: list[InputSpec], plan: InputPlan)
             422,
             f"the model requires input(s) {names}, which an OpenAI request does not fill; "
             f"send them as extra body fields of the same name (openai SDK: extra_body=...)",
-            code="missing_inputs",
+            code=ErrorCode.MISSING_INPUTS,
             param=missing[0],
         )
     return MappedRequest(inputs, text, ignored)
@@ -230,6 +231,6 @@ def _scalar(value: Any, spec: InputSpec, key: str) -> Any:
     raise OpenAIError(
         422,
         f"'{key}' is {json.dumps(value)}, which input {spec.name!r} ({datatype}) cannot take",
-        code="invalid_input",
+        code=ErrorCode.INVALID_INPUT,
         param=key,
     )

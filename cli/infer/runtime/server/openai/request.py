@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from infer.protocol.error_codes import ErrorCode
 from infer.runtime.server.openai.errors import OpenAIError
 
 Kind = Literal["chat", "completion"]
@@ -85,7 +86,7 @@ def parse_request(body: object, kind: Kind) -> OpenAIRequest:
 
 
 def _bad(message: str, param: str | None) -> OpenAIError:
-    return OpenAIError(400, message, code="invalid_request", param=param)
+    return OpenAIError(400, message, code=ErrorCode.INVALID_REQUEST, param=param)
 
 
 def _optional_bool(data: dict[str, Any], key: str, prefix: str = "") -> bool:

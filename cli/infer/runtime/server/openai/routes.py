@@ -10,7 +10,6 @@ Runs in the server process.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from typing import Any
@@ -20,7 +19,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from infer.runtime.server import app as server
+from infer.protocol.error_codes import ErrorCode
+from infer.runtime.server.admission import admit, unavailable
+from infer.runtime.server.http_errors import Refusal
 from infer.runtime.server.limits import BodyError, read_request_json
 from infer.runtime.server.openai.errors import OpenAIError, error_body
 from infer.runtime.server.openai.generation import Generation, ResultGeneration, StreamGeneration
@@ -36,9 +37,9 @@ from infer.runtime.server.openai.replies import JSONReply, ReplyPlan, StreamRepl
 from infer.runtime.server.openai.repo_flag import OpenAIFlag
 from infer.runtime.server.openai.request import Kind, OpenAIRequest, parse_request
 from infer.runtime.server.openai.usage import NO_TOKENIZER_NOTE, TokenCounter
-from infer.runtime.server.slots import QueueFullError, SlotsClosedError
 from infer.runtime.server.state import Runtime
 from infer.runtime.server.supervisor import PendingResult
+from infer.runtime.server.worker_state import Phase
 
 log = logging.getLogger("infer.serve")
 MAX_LOGGED_NAMES = 256
@@ -83,8 +84,8 @@ class OpenAIRoutes:
         return JSONResponse(self._model())
 
     def _model(self) -> dict[str, Any]:
-        state = self.runtime.supervisor.state
-        extra: dict[str, Any] = {"ready": state.phase == "ready", "streaming": state.streaming}
+        state = self.runtime.worker_state
+        extra: dict[str, Any] = {"ready": state.phase == Phase.READY, "streaming": state.streaming}
         extra["openai_client_compatibility"] = self.flag.read()
         if state.inputs:
             extra.update(plan_inputs(state.inputs, self.flag.read()).describe())
@@ -96,7 +97,7 @@ class OpenAIRoutes:
             raise OpenAIError(
                 404,
                 f"The model `{name}` does not exist; this server serves `{served}`",
-                code="model_not_found",
+                code=ErrorCode.MODEL_NOT_FOUND,
                 param="model",
             )
 
@@ -115,7 +116,7 @@ class OpenAIRoutes:
             parsed = parse_request(await self._read_body(request), kind)
             self._check_model(parsed.model)
             self._check_available()
-            mapped = map_request(parsed, self.runtime.supervisor.state.inputs, self._plan())
+            mapped = map_request(parsed, self.runtime.worker_state.inputs, self._plan())
             self._log_ignored(mapped)
             generation = await self._start(mapped.inputs)
         except OpenAIError as error:
@@ -132,12 +133,12 @@ class OpenAIRoutes:
             raise OpenAIError(error.status, error.message, code=error.code) from None
 
     def _check_available(self) -> None:
-        refusal = server._unavailable(self.runtime)
+        refusal = unavailable(self.runtime)
         if refusal is not None:
             raise _from_v2(refusal)
 
     def _plan(self) -> InputPlan:
-        return plan_inputs(self.runtime.supervisor.state.inputs, self.flag.read())
+        return plan_inputs(self.runtime.worker_state.inputs, self.flag.read())
 
     def _log_ignored(self, mapped: MappedRequest) -> None:
         for key, why in mapped.ignored.items():
@@ -151,27 +152,16 @@ class OpenAIRoutes:
         config = runtime.config
         started = time.perf_counter()
         try:
-            slot = await server._take_slot(runtime)
-        except SlotsClosedError:
-            raise _from_v2(server._shutting_down()) from None
-        except QueueFullError:
-            raise OpenAIError(
-                503,
-                f"all {config.concurrency} slot(s) are busy and {config.queue_size} request(s) "
-                "wait",
-                code="over_capacity",
-                retry_after=1,
-            ) from None
-        if runtime.shutting_down:  # the slot was handed over just before the signal
-            slot.release()
-            raise _from_v2(server._shutting_down())
+            slot = await admit(runtime)
+        except Refusal as refusal:
+            raise _from_v2(refusal) from None
         remaining = config.inference_time_s - (time.perf_counter() - started)
-        if not runtime.supervisor.state.streaming:
+        if not runtime.worker_state.streaming:
             pending = PendingResult()
-            request_no = runtime.supervisor.submit(inputs, pending)
+            request_no = runtime.submit(inputs, pending)
             return ResultGeneration(runtime, pending, request_no, slot, remaining)
         # As the v2 route starts a stream: the stream owns the slot, the deadline ends it.
-        return StreamGeneration(runtime, server.open_stream(runtime, inputs, slot, remaining))
+        return StreamGeneration(runtime, runtime.open_stream(inputs, slot, remaining))
 
     def _reply_plan(
         self, parsed: OpenAIRequest, mapped: MappedRequest, generation: Generation
@@ -203,21 +193,16 @@ class OpenAIRoutes:
         )
 
 
-def _from_v2(refusal: Response) -> OpenAIError:
-    """A v2 route's JSON refusal (503 loading, shutting down, ...) as the same OpenAI error."""
-    error = json.loads(bytes(refusal.body))["error"]
-    retry = refusal.headers.get("retry-after")
+def _from_v2(refusal: Refusal) -> OpenAIError:
+    """The v2 routes' refusal (503 loading, over capacity, shutting down) as an OpenAI error."""
     return OpenAIError(
-        refusal.status_code,
-        str(error["message"]),
-        code=str(error["code"]),
-        retry_after=int(retry) if retry and retry.isdigit() else None,
+        refusal.status, refusal.message, code=refusal.code, retry_after=refusal.retry_after
     )
 
 
 async def _not_found(scope: Scope, receive: Receive, send: Send) -> None:
     method, path = scope.get("method", "GET"), scope.get("path", "")
-    body = error_body(404, f"{method} {path}: no such route", code="not_found")
+    body = error_body(404, f"{method} {path}: no such route", code=ErrorCode.NOT_FOUND)
     await JSONResponse(body, status_code=404)(scope, receive, send)
 
 

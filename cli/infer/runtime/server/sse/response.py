@@ -16,6 +16,7 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope, Send
 
+from infer.protocol.error_codes import ErrorCode, error_payload
 from infer.runtime.server.sse import framing as sse
 from infer.runtime.server.sse.streams import EventsLostError, Stream
 
@@ -110,11 +111,9 @@ class SSEResponse:
                 await send({"type": "http.response.body", "body": sse.PING, "more_body": True})
 
     def _lost_frame(self, detail: str) -> bytes:
-        data = {
-            "code": "client_too_slow",
-            "message": f"this reader fell too far behind and {detail}",
-            "retryable": False,
-        }
+        data = error_payload(
+            ErrorCode.CLIENT_TOO_SLOW, f"this reader fell too far behind and {detail}"
+        )
         stream = self.stream
         return sse.named_frame(
             stream.id_prefix, stream.last_id + 1, "error", json.dumps(data).encode()
@@ -122,7 +121,7 @@ class SSEResponse:
 
     def _trimmed_frame(self, missing: int) -> bytes:
         data = {
-            "code": "events_trimmed",
+            "code": ErrorCode.EVENTS_TRIMMED.value,
             "message": f"events 1..{missing} left the replay buffer; this replay starts at "
             f"event {missing + 1}",
             "first_id": missing + 1,

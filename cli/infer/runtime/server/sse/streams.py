@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from infer.protocol.error_codes import ErrorCode, error_payload
 from infer.runtime.server.sse import framing as sse
 
 
@@ -121,9 +122,9 @@ class Stream:
         for callback in callbacks:
             callback(self)
 
-    def fail(self, code: str, message: str, retryable: bool) -> None:
-        """End badly, in-band."""
-        self.finish("error", {"code": code, "message": message, "retryable": retryable})
+    def fail(self, code: ErrorCode, message: str) -> None:
+        """End badly, in-band (``retryable`` as the catalogue says for ``code``)."""
+        self.finish("error", error_payload(code, message))
 
     def read_from(self, after: int) -> tuple[bytes, int]:
         """The framed events after id ``after`` (terminal included), and the new cursor."""
