@@ -23,6 +23,7 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from infer.environment.diagnose import log_failure
@@ -74,11 +75,27 @@ class PendingResult:
             self.future.set_result((event, data))
 
 
+class WorkerHandle(Protocol):
+    """What the supervisor needs of a worker process (``asyncio.subprocess.Process`` has it)."""
+
+    @property
+    def pid(self) -> int: ...
+    @property
+    def returncode(self) -> int | None: ...
+    def kill(self) -> None: ...
+    async def wait(self) -> int: ...
+
+
+# Starts one worker: its process, and the server's end of the socket it speaks wire.py over.
+# The default is WorkerSupervisor.spawn; tests pass a fake worker's (tests/runtime/inprocess).
+WorkerLauncher = Callable[[], Awaitable[tuple[WorkerHandle, socket.socket]]]
+
+
 @dataclass(eq=False)
 class WorkerProcess:
     """One worker process, its socket, and the requests it runs."""
 
-    process: asyncio.subprocess.Process
+    process: WorkerHandle
     transport: asyncio.Transport | None = None
     calls: dict[int, Call] = field(default_factory=dict)
     watcher: asyncio.Task[None] | None = None
@@ -123,6 +140,7 @@ class WorkerSupervisor:
         drain_timeout_s: float = DEFAULT_INFERENCE_TIME_S,
         worker: WorkerEnvironment | None = None,
         exit_on_failure: bool = False,
+        launch: WorkerLauncher | None = None,
     ) -> None:
         self.repo = repo
         self.gpu = gpu
@@ -131,6 +149,8 @@ class WorkerSupervisor:
         self.worker = worker or WorkerEnvironment(device="gpu" if gpu else "cpu")
         # Without --reload a model that cannot load ends the server; with it, we wait for a fix.
         self.exit_on_failure = exit_on_failure
+        # How each worker starts: a real process, unless a test hands in a fake one.
+        self.launch: WorkerLauncher = launch or self.spawn
         self.state = WorkerState()
         self.ready_event = asyncio.Event()
         self.fatal_event = asyncio.Event()
@@ -160,6 +180,18 @@ class WorkerSupervisor:
         self.state.phase = Phase.LOADING
         self.state.failure = None
         self.ready_event.clear()
+        process, sock = await self.launch()
+        worker = WorkerProcess(process)
+        self._worker = worker
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_connection(
+            lambda: _WorkerProtocol(self, worker), sock=sock
+        )
+        worker.transport = transport
+        worker.watcher = asyncio.create_task(self._watch(worker))
+
+    async def spawn(self) -> tuple[WorkerHandle, socket.socket]:
+        """The production launcher: ``python -m infer.runtime.worker`` on a socketpair."""
         parent, child = socket.socketpair()
         env = self.worker.environ(os.environ)
         command = [
@@ -180,14 +212,7 @@ class WorkerSupervisor:
             *command, pass_fds=(child.fileno(),), env=env
         )
         child.close()
-        worker = WorkerProcess(process)
-        self._worker = worker
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_connection(
-            lambda: _WorkerProtocol(self, worker), sock=parent
-        )
-        worker.transport = transport
-        worker.watcher = asyncio.create_task(self._watch(worker))
+        return process, parent
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Ask the worker to finalize() and exit; kill it if it has not within ``timeout``."""

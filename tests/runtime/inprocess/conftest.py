@@ -1,0 +1,96 @@
+"""In-process runtime tests: the real Starlette app, admission, SSE and supervisor, with the
+worker process replaced by a FakeWorker on a socketpair (see fake_worker.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from infer.runtime.server.app import build_app
+from infer.runtime.server.config import ServeConfig
+from infer.runtime.server.state import Runtime
+from tests.runtime.inprocess.asgi_stream import HOST, ASGIStream
+from tests.runtime.inprocess.fake_worker import FakeWorker
+from tests.servers import v2_body
+
+MODEL = "m"
+INFER = f"/v2/models/{MODEL}/infer"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Every in-process test runs on asyncio, the loop uvicorn gives the app."""
+    return "asyncio"
+
+
+@dataclass
+class InProcessServer:
+    """The app of `infer serve` for model ``m``, with its worker faked."""
+
+    app: Starlette
+    runtime: Runtime
+    fake: FakeWorker
+    client: httpx.AsyncClient
+
+    async def infer(self, **inputs: Any) -> httpx.Response:
+        """POST a v2 request for ``inputs`` and wait for the whole answer."""
+        return await self.client.post(INFER, json=v2_body(**inputs))
+
+    async def stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> ASGIStream:
+        """Start a request whose body is read as it arrives (see asgi_stream.py)."""
+        return await ASGIStream.open(self.app, method, path, json_body=json_body, headers=headers)
+
+    async def start_infer(self, **inputs: Any) -> ASGIStream:
+        """POST a v2 request and return once its headers arrived."""
+        return await self.stream("POST", INFER, json_body=v2_body(**inputs))
+
+    async def stop(self) -> None:
+        """What the lifespan does at Ctrl-C: end everything in-band, stop the worker."""
+        self.runtime.begin_shutdown()
+        await self.runtime.supervisor.stop(self.runtime.shutdown_time_left())
+
+
+Serve = Callable[..., Awaitable[InProcessServer]]
+
+
+@pytest.fixture
+async def serve(tmp_path: Path) -> AsyncIterator[Serve]:
+    """Start the app (lifespan included) on a FakeWorker; everything is stopped at teardown.
+
+    ``serve(fake, ready=True, **options)``: ``options`` are ServeConfig fields.
+    """
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def start(
+            fake: FakeWorker | None = None, *, ready: bool = True, **options: Any
+        ) -> InProcessServer:
+            fake = fake or FakeWorker()
+            config = ServeConfig(repo=tmp_path, model_name=MODEL, **options)
+            runtime = Runtime(config)
+            runtime.supervisor.launch = fake.launch
+            app = build_app(runtime)
+            stack.push_async_callback(fake.close)
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            transport = httpx.ASGITransport(app=app)
+            client = httpx.AsyncClient(transport=transport, base_url=f"http://{HOST}")
+            await stack.enter_async_context(client)
+            if ready:
+                await asyncio.wait_for(runtime.supervisor.ready_event.wait(), 10)
+            return InProcessServer(app, runtime, fake, client)
+
+        yield start
