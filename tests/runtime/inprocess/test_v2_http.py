@@ -153,8 +153,7 @@ async def test_a_failed_initialize_is_a_503_naming_the_failure(serve: Serve) -> 
     response = await server.client.get("/v2/health/ready")
     assert response.json()["error"] == {
         "code": "initialize_failed",
-        "message": "the model failed to load: initialize() raised RuntimeError: "
-        "weights not found",
+        "message": "the model failed to load: initialize() raised RuntimeError: weights not found",
     }
     assert response.status_code == 503
     assert error_of(await server.infer(TEXT="x"))[:2] == (503, "initialize_failed")

@@ -21,9 +21,9 @@ import json
 import logging
 import os
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from infer.environment.diagnose import log_failure
