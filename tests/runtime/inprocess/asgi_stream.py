@@ -27,6 +27,8 @@ class ASGIStream:
         self.complete = False
         self._messages: asyncio.Queue[Message] = asyncio.Queue()
         self._disconnected = asyncio.Event()
+        self._flowing = asyncio.Event()  # cleared: the app's sends block, as on a full socket
+        self._flowing.set()
         self._request_body = body
         path, _, query = path.partition("?")
         raw_headers = [(b"host", HOST.encode())]
@@ -73,11 +75,22 @@ class ASGIStream:
         return {"type": "http.disconnect"}
 
     async def _send(self, message: Message) -> None:
+        await self._flowing.wait()
         await self._messages.put(message)
+
+    def pause(self) -> None:
+        """Stop reading: the app's next send blocks, like a client whose socket buffer is full."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        """Read again."""
+        self._flowing.set()
 
     async def _next(self, timeout: float) -> None:
         getter = asyncio.ensure_future(self._messages.get())
-        done, _ = await asyncio.wait({getter, self.task}, timeout=timeout)
+        done, _ = await asyncio.wait(
+            {getter, self.task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
         if getter not in done:
             getter.cancel()
             if self.task in done:

@@ -128,6 +128,7 @@ class FakeConnection:
         self.commands: list[tuple[Kind, int]] = []
         self._writer: asyncio.StreamWriter | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._crashing = False
 
     async def send(self, kind: Kind, request: int, payload: bytes = b"") -> None:
         """Write one frame to the server."""
@@ -149,9 +150,11 @@ class FakeConnection:
         await self.send(Kind.READY, 0, json.dumps({"device": "cpu"}).encode())
 
     def crash(self, code: int = 3) -> None:
-        """The process dies: the socket closes and the exit code is ``code``."""
-        self.process.exit(code)
+        """The process dies: its socket closes (what it wrote still arrives), then it exits."""
+        self._crashing = True
         self._stop()
+        # A real exit is noticed (SIGCHLD) after the socket's last bytes were read.
+        asyncio.get_running_loop().call_later(0.05, self.process.exit, code)
 
     async def run(self, sock: socket.socket) -> None:
         """Start up, then answer the server's commands until SHUTDOWN, EOF or death."""
@@ -165,7 +168,8 @@ class FakeConnection:
             for kind, number, payload in decoder.feed(data):
                 self.commands.append((Kind(kind), number))
                 self._on_command(Kind(kind), number, payload)
-        self.process.exit(0)
+        if not self._crashing:  # the server closed the socket: a real worker exits then
+            self.process.exit(0)
         self._stop()
 
     def _on_command(self, kind: Kind, number: int, payload: bytes) -> None:

@@ -14,7 +14,7 @@ from tests.runtime.inprocess.conftest import INFER, Serve
 from tests.runtime.inprocess.fake_worker import FakeConnection, FakeRequest, FakeWorker
 from tests.servers import v2_body
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 BASIC_INPUTS = [
     {"name": "prompt", "datatype": "STRING", "shape": [1], "required": True, "example": ["hi"]},
