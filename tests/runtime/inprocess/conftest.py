@@ -68,6 +68,15 @@ class InProcessServer:
 Serve = Callable[..., Awaitable[InProcessServer]]
 
 
+async def eventually(condition: Callable[[], bool], timeout: float = 5) -> None:
+    """Wait until ``condition()`` holds (checked every few milliseconds)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"still not true after {timeout} s: {condition}")
+        await asyncio.sleep(0.005)
+
+
 @pytest.fixture
 async def serve(tmp_path: Path) -> AsyncIterator[Serve]:
     """Start the app (lifespan included) on a FakeWorker; everything is stopped at teardown.
@@ -80,6 +89,8 @@ async def serve(tmp_path: Path) -> AsyncIterator[Serve]:
             fake: FakeWorker | None = None, *, ready: bool = True, **options: Any
         ) -> InProcessServer:
             fake = fake or FakeWorker()
+            # A test that goes wrong ends within inference_time, not the default 180 s.
+            options.setdefault("inference_time_s", 30.0)
             config = ServeConfig(repo=tmp_path, model_name=MODEL, **options)
             runtime = Runtime(config)
             runtime.supervisor.launch = fake.launch

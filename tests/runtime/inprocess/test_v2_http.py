@@ -104,7 +104,7 @@ async def test_metadata_health_and_the_model_list(serve: Serve) -> None:
     assert meta == (await client.get("/v2/models/m/versions/1")).json()
     assert meta["streaming"] is True and meta["ready"] is True
     assert meta["platform"] == "inferless-python"
-    assert meta["inference_time_s"] == 180.0
+    assert meta["inference_time_s"] == 30.0
     assert meta["inputs"][0] == {
         "name": "TEXT",
         "datatype": "STRING",
