@@ -180,7 +180,7 @@ class FakeConnection:
             self._spawn(self._answer(request))
         elif kind == Kind.CANCEL and number in self.requests:
             self.requests[number].cancelled.set()
-        elif kind == Kind.SHUTDOWN:
+        elif kind == Kind.SHUTDOWN and self.fake.exits_on_shutdown:
             self.process.exit(0)
             self._stop()
 
@@ -228,6 +228,8 @@ class FakeWorker:
     inputs: list[dict[str, Any]] = field(default_factory=lambda: [dict(e) for e in ECHO_INPUTS])
     script: Script = echo_words
     startup: Startup = FakeConnection.hello_and_ready
+    # False: SHUTDOWN is ignored, like a worker whose finalize() hangs.
+    exits_on_shutdown: bool = True
     connections: list[FakeConnection] = field(default_factory=list)
     received: list[FakeRequest] = field(default_factory=list)
     _runs: list[asyncio.Task[None]] = field(default_factory=list)
