@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import gc
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,8 +21,14 @@ from starlette.applications import Starlette
 from infer.runtime.server.app import build_app
 from infer.runtime.server.config import ServeConfig
 from infer.runtime.server.state import Runtime
+from infer.runtime.worker import process
 from tests.runtime.inprocess.asgi_stream import HOST, ASGIStream
 from tests.runtime.inprocess.fake_worker import FakeWorker
+from tests.runtime.inprocess.worker_harness import (
+    MODEL_MODULES,
+    WORKER_THREADS,
+    WorkerUnderTest,
+)
 from tests.servers import v2_body
 
 MODEL = "m"
@@ -105,3 +115,47 @@ async def serve(tmp_path: Path) -> AsyncIterator[Serve]:
             return InProcessServer(app, runtime, fake, client)
 
         yield start
+
+
+StartWorker = Callable[..., WorkerUnderTest]
+
+
+def _worker_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(WORKER_THREADS)]
+
+
+@pytest.fixture
+def run_worker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[StartWorker]:
+    """Start the real worker loop on a model repo; it is stopped and its traces undone after.
+
+    The worker changes directory, puts the repo on sys.path and imports ``app``: all put back.
+    Its last resort, ``os._exit`` after the server vanished, is recorded instead of run.
+    """
+    monkeypatch.chdir(tmp_path)  # restored at teardown, whatever serve_forever chdirs to
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    for name in MODEL_MODULES:
+        if name in sys.modules:
+            monkeypatch.setitem(sys.modules, name, sys.modules[name])
+    started: list[WorkerUnderTest] = []
+
+    def record_exit(seconds: float, reason: str) -> None:
+        for worker in started:
+            worker.exits.append(reason)
+
+    monkeypatch.setattr(process, "_exit_after", record_exit)
+
+    def start(repo: Path, gpu: bool = False) -> WorkerUnderTest:
+        worker = WorkerUnderTest(repo, gpu)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+    for name in MODEL_MODULES:
+        sys.modules.pop(name, None)  # monkeypatch puts back any that were there before
+    deadline = time.monotonic() + 10
+    while _worker_threads() and time.monotonic() < deadline:
+        gc.collect()
+        time.sleep(0.01)  # the request pool's threads end once the Worker is collected
+    assert not _worker_threads(), f"threads left behind: {_worker_threads()}"
