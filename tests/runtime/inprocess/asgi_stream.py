@@ -29,7 +29,7 @@ class ASGIStream:
         self._disconnected = asyncio.Event()
         self._flowing = asyncio.Event()  # cleared: the app's sends block, as on a full socket
         self._flowing.set()
-        self._request_body = body
+        self._request_body: bytes | None = body
         path, _, query = path.partition("?")
         raw_headers = [(b"host", HOST.encode())]
         raw_headers += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
@@ -47,7 +47,11 @@ class ASGIStream:
             "client": ("127.0.0.1", 50000),
             "server": ("127.0.0.1", 8000),
         }
-        self.task = asyncio.get_running_loop().create_task(app(scope, self._receive, self._send))
+
+        async def run() -> None:
+            await app(scope, self._receive, self._send)
+
+        self.task = asyncio.get_running_loop().create_task(run())
 
     @classmethod
     async def open(

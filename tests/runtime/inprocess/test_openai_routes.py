@@ -4,11 +4,13 @@ httpx's ASGI transport) and by raw requests, against a FakeWorker."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from tests.runtime.inprocess.conftest import InProcessServer, Serve
 from tests.runtime.inprocess.fake_worker import FakeConnection, FakeRequest, FakeWorker, hang
@@ -16,15 +18,18 @@ from tests.runtime.inprocess.fake_worker import FakeConnection, FakeRequest, Fak
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 CHAT = "/v1/chat/completions"
+_SDK_HTTP = openai.DefaultAsyncHttpxClient.__mro__[1].__module__.partition(".")[0]
 
 
 def sdk(server: InProcessServer) -> openai.AsyncOpenAI:
     """The real openai client on the app (no retries: tests see every status)."""
+    # The SDK brings its own copy of httpx (httpx2 in openai 2+); its ASGI transport fits it.
+    transport = importlib.import_module(_SDK_HTTP).ASGITransport(app=server.app)
     return openai.AsyncOpenAI(
         base_url="http://127.0.0.1:8000/v1",
         api_key="local",
         max_retries=0,
-        http_client=httpx.AsyncClient(transport=httpx.ASGITransport(app=server.app)),
+        http_client=openai.DefaultAsyncHttpxClient(transport=transport),
     )
 
 
@@ -38,7 +43,7 @@ def sse_data(raw: bytes) -> list[str]:
     ]
 
 
-def user(text: str) -> list[dict[str, str]]:
+def user(text: str) -> list[ChatCompletionMessageParam]:
     return [{"role": "user", "content": text}]
 
 

@@ -62,7 +62,7 @@ class WorkerUnderTest:
 
     def until_terminal(self, request: int) -> tuple[list[bytes], Kind, dict[str, Any]]:
         """The request's EVENT payloads, then its terminal frame's kind and data."""
-        events = []
+        events: list[bytes] = []
         while True:
             kind, number, payload = self.frame()
             assert number == request, (kind, number, payload)
