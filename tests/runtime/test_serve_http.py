@@ -1,4 +1,5 @@
-"""`infer serve`'s HTTP surface: non-streaming answers, metadata, health, and bad input."""
+"""`infer serve`'s HTTP surface, for real: answers, metadata from the repo, and start-up errors.
+Bad input, readiness and admission run in process (tests/runtime/inprocess)."""
 
 from __future__ import annotations
 
@@ -63,108 +64,6 @@ def test_metadata_and_health(start_server: StartServer) -> None:
         "example": ["hello world"],
     }
     assert meta["inference_time_s"] == 30.0  # from its inferless.yaml
-
-
-def test_readiness_is_503_while_initialize_runs(start_server: StartServer) -> None:
-    server = start_server("slow_init", ready=False, env={"SLOW_INIT_SECONDS": "3"})
-    server.wait_for_line("running initialize")
-    response = httpx.get(f"{server.url}/v2/health/ready")
-    assert response.status_code == 503
-    assert response.json()["error"]["code"] == "model_loading"
-    early = httpx.post(f"{server.url}/v2/models/slow_init/infer", json=v2_body(TEXT="x"))
-    assert early.status_code == 503 and early.headers["retry-after"] == "1"
-    server.wait_ready()
-    answer = httpx.post(f"{server.url}/v2/models/slow_init/infer", json=v2_body(TEXT="x"))
-    assert answer.json()["outputs"][0]["data"] == ["x"]
-
-
-def test_initialize_failure_under_reload_keeps_the_server_up_with_a_clear_error(
-    start_server: StartServer,
-) -> None:
-    server = start_server(
-        "slow_init",
-        "--reload",
-        ready=False,
-        env={"SLOW_INIT_SECONDS": "0", "SLOW_INIT_FAIL": "1"},
-    )
-    server.wait_for_line("initialize\\(\\) raised RuntimeError: weights not found")
-    response = httpx.get(f"{server.url}/v2/health/ready")
-    assert response.status_code == 503
-    assert response.json()["error"] == {
-        "code": "initialize_failed",
-        "message": "the model failed to load: initialize() raised RuntimeError: "
-        "weights not found at /models/missing",
-    }
-    assert httpx.get(f"{server.url}/v2/health/live").status_code == 200
-
-
-def test_bad_requests_get_specific_json_errors(start_server: StartServer) -> None:
-    server = start_server("basic_model")
-    infer = f"{server.url}/v2/models/basic/infer"
-
-    def error(response: httpx.Response) -> tuple[int, str, str]:
-        body = response.json()["error"]
-        return response.status_code, body["code"], body["message"]
-
-    status, code, message = error(httpx.post(infer, content=b"{not json", headers=JSON))
-    assert (status, code) == (400, "invalid_json")
-    assert message.startswith("the request body is not valid JSON: Expecting property name")
-    assert error(httpx.post(infer, json=v2_body(promt="hi"))) == (
-        422,
-        "invalid_inputs",
-        "unknown input 'promt' (did you mean 'prompt'?)",
-    )
-    assert error(httpx.post(infer, json=v2_body(temperature=0.5))) == (
-        422,
-        "invalid_inputs",
-        "required input 'prompt' is missing",
-    )
-    wrong_type = {"inputs": [{"name": "prompt", "shape": [1], "datatype": "BYTES", "data": [3]}]}
-    assert error(httpx.post(infer, json=wrong_type)) == (
-        422,
-        "invalid_inputs",
-        "input 'prompt': data[0] is an integer, expected STRING",
-    )
-    wrong_shape = {
-        "inputs": [{"name": "prompt", "shape": [2], "datatype": "BYTES", "data": ["a", "b"]}]
-    }
-    assert error(httpx.post(infer, json=wrong_shape))[2] == (
-        "input 'prompt': shape [1] needs 1 value(s), got 2"
-    )
-    assert error(httpx.post(infer, json={"prompt": "hi"}))[0] == 422
-    assert error(httpx.post(f"{server.url}/v2/models/nope/infer", json=v2_body(prompt="x"))) == (
-        404,
-        "model_not_found",
-        "no model named 'nope'; this server serves 'basic'",
-    )
-    huge = b'{"inputs": [{"name": "prompt", "data": ["' + b"x" * (17 * 1024 * 1024) + b'"]}]}'
-    assert error(httpx.post(infer, content=huge, headers=JSON, timeout=30))[:2] == (
-        413,
-        "body_too_large",
-    )
-    assert error(httpx.get(f"{server.url}/v2/nothing-here"))[:2] == (404, "not_found")
-    assert error(httpx.get(infer))[:2] == (422, "invalid_inputs")  # GET takes query inputs
-    assert error(httpx.put(infer))[:2] == (405, "method_not_allowed")
-    server.wait_for_line("request -  422  invalid_inputs: unknown input 'promt'")
-    # After all that, the server still serves.
-    assert httpx.post(infer, json=v2_body(prompt="ok")).status_code == 200
-
-
-def test_over_capacity_is_503_with_retry_after(start_server: StartServer) -> None:
-    server = start_server("echo_stream", "--queue-size", "0")
-    with httpx.stream(
-        "POST",
-        f"{server.url}/v2/models/echo/infer",
-        json=v2_body(TEXT="a b c d e f", DELAY=300),
-        timeout=30,
-    ) as first:
-        chunks = first.iter_raw()
-        next(chunks)  # the first request holds the only slot (and is still being read)
-        second = httpx.post(f"{server.url}/v2/models/echo/infer", json=v2_body(TEXT="x"))
-        assert second.status_code == 503
-        assert second.headers["retry-after"] == "1"
-        assert second.json()["error"]["code"] == "over_capacity"
-        assert b"event: done" in b"".join(chunks)
 
 
 def test_a_busy_port_is_a_clear_error(start_server: StartServer) -> None:

@@ -1,4 +1,6 @@
-"""`infer serve` with streaming models: exact SSE bytes, in-band errors, the contract enforced."""
+"""`infer serve` with streaming models, for real: exact SSE bytes through uvicorn, a worker process
+that dies, and a reader slowed by real TCP back-pressure. In-band errors, deadlines and the
+streaming contract run in process (tests/runtime/inprocess)."""
 
 from __future__ import annotations
 
@@ -43,96 +45,6 @@ def test_stream_is_framed_with_retry_ids_and_one_done_event(start_server: StartS
     assert log.endswith("end=done")
 
 
-def test_events_with_unicode_arrive_as_utf8_json(start_server: StartServer) -> None:
-    server = start_server("echo_stream")
-    response = post_stream(server.url, "echo", TEXT="crème brûlée 🍳")
-    events, _ = parse_sse(response.content)
-    assert [json.loads(e.data)["OUT"] for e in events[:-1]] == ["crème ", "brûlée ", "🍳 "]
-
-
-def test_model_raising_mid_stream_ends_with_an_error_event(start_server: StartServer) -> None:
-    server = start_server("misbehaving")
-    events, _ = parse_sse(post_stream(server.url, "misbehaving", MODE="raise").content)
-    assert [(e.seq, e.event) for e in events] == [(1, "message"), (2, "message"), (3, "error")]
-    assert json.loads(events[-1].data) == {
-        "code": "model_error",
-        "message": "ValueError: boom at token 3",
-        "retryable": False,
-    }
-    server.wait_for_line("ValueError: boom at token 3")
-
-
-def test_model_that_never_finalises_is_finalised_with_a_warning(start_server: StartServer) -> None:
-    server = start_server("misbehaving")
-    events, _ = parse_sse(post_stream(server.url, "misbehaving", MODE="no_finalise").content)
-    assert [e.event for e in events] == ["message", "done"]
-    done = json.loads(events[-1].data)
-    assert done["warning"].startswith("infer() returned without finalise_streamed_output()")
-    server.wait_for_line("returned without calling finalise_streamed_output")
-
-
-def test_changing_the_output_type_mid_stream_names_the_difference(
-    start_server: StartServer,
-) -> None:
-    server = start_server("misbehaving")
-    events, _ = parse_sse(post_stream(server.url, "misbehaving", MODE="schema").content)
-    assert [e.event for e in events] == ["message", "error"]
-    error = json.loads(events[-1].data)
-    assert error["code"] == "output_schema_changed"
-    assert error["message"].endswith("this one has 'OUT' changed from str to int")
-    events, _ = parse_sse(post_stream(server.url, "misbehaving", MODE="new_key").content)
-    assert json.loads(events[-1].data)["message"].endswith("this one has new key(s) ['EXTRA']")
-
-
-def test_sending_after_finalising_is_an_error(start_server: StartServer) -> None:
-    server = start_server("misbehaving")
-    events, _ = parse_sse(post_stream(server.url, "misbehaving", MODE="after_finalise").content)
-    assert [e.event for e in events] == ["message", "error"]
-    assert json.loads(events[-1].data)["code"] == "send_after_finalise"
-    events, _ = parse_sse(post_stream(server.url, "misbehaving", MODE="not_dict").content)
-    assert json.loads(events[-1].data) == {
-        "code": "invalid_event",
-        "message": "send_streamed_output takes a dict, got str",
-        "retryable": False,
-    }
-
-
-def test_inference_time_before_the_first_event_is_an_in_band_error(
-    start_server: StartServer,
-) -> None:
-    server = start_server("misbehaving")  # its inferless.yaml says inference_time: "2"
-    started = time.monotonic()
-    response = post_stream(server.url, "misbehaving", MODE="hang")
-    assert 1.8 < time.monotonic() - started < 6
-    assert response.status_code == 200  # headers went out at admission
-    events, _ = parse_sse(response.content)
-    assert [e.event for e in events] == ["error"]
-    assert json.loads(events[0].data) == {
-        "code": "inference_timeout",
-        "message": "the request took longer than inference_time (2 s)",
-        "retryable": True,
-    }
-    server.wait_for_line(r"stream \w+  504  events=0 .* end=inference_timeout")
-    # The hung thread cannot be cancelled, so a fresh worker takes over and serving resumes.
-    server.wait_for_line(r"request 1 ignored its cancellation; draining worker", timeout=20)
-    server.wait_ready()
-    events, _ = parse_sse(post_stream(server.url, "misbehaving", MODE="no_finalise").content)
-    assert events[-1].event == "done"
-
-
-def test_inference_time_after_the_first_event_is_an_in_band_error(
-    start_server: StartServer,
-) -> None:
-    server = start_server("misbehaving")
-    events, _ = parse_sse(post_stream(server.url, "misbehaving", MODE="hang_after_first").content)
-    assert [e.event for e in events] == ["message", "error"]
-    assert json.loads(events[-1].data) == {
-        "code": "inference_timeout",
-        "message": "the request took longer than inference_time (2 s)",
-        "retryable": True,
-    }
-
-
 def test_worker_crash_is_reported_and_the_worker_restarted(start_server: StartServer) -> None:
     server = start_server("misbehaving")
     events, _ = parse_sse(post_stream(server.url, "misbehaving", MODE="crash").content)
@@ -144,29 +56,6 @@ def test_worker_crash_is_reported_and_the_worker_restarted(start_server: StartSe
     server.wait_for_line("the worker died \\(exit code 3\\); restarting it")
     server.wait_ready()
     events, _ = parse_sse(post_stream(server.url, "misbehaving", MODE="no_finalise").content)
-    assert events[-1].event == "done"
-
-
-def test_idle_streams_get_ping_comments(start_server: StartServer) -> None:
-    server = start_server("echo_stream", "--heartbeat", "0.2")
-    raw = post_stream(server.url, "echo", TEXT="slow words", DELAY=700).content
-    events, comments = parse_sse(raw)
-    assert comments and set(comments) == {": ping"}
-    assert [e.event for e in events] == ["message", "message", "done"]
-
-
-def test_pydantic_streaming_model_gets_a_request_object_and_sends_responses(
-    start_server: StartServer,
-) -> None:
-    server = start_server("pydantic_stream")
-    events, _ = parse_sse(
-        post_stream(server.url, "pydantic-stream", prompt="eggs and butter", shout=True).content
-    )
-    assert [json.loads(e.data) for e in events[:-1]] == [
-        {"OUT": "EGGS"},
-        {"OUT": "AND"},
-        {"OUT": "BUTTER"},
-    ]
     assert events[-1].event == "done"
 
 

@@ -26,7 +26,7 @@ async def test_host_origin_and_content_type_without_cors(serve: Serve) -> None:
     ready = "/v2/health/ready"
     for host in ("127.0.0.1:8000", "localhost:8000", "localhost", "app.localhost:8000", "[::1]"):
         assert (await client.get(ready, headers={"Host": host})).status_code == 200, host
-    for host in ("evil.example:8000", "attacker.com", "127.0.0.1.evil.com"):
+    for host in ("evil.example:8000", "attacker.com", "127.0.0.1.evil.com", ""):
         response = await client.get(ready, headers={"Host": host})
         assert code_of(response) == (403, "host_not_allowed"), host
         assert "--allow-host" in response.json()["error"]["message"]

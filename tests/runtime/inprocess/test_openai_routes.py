@@ -227,3 +227,19 @@ async def test_shutdown_ends_an_openai_stream_in_band(serve: Serve) -> None:
     data = sse_data(await stream.read_all())
     assert "[DONE]" not in data
     assert json.loads(data[-1])["error"]["code"] == "server_shutting_down"
+
+
+async def test_pings_keep_a_slow_stream_alive_and_the_sdk_ignores_them(serve: Serve) -> None:
+    async def slow(request: FakeRequest) -> None:
+        await request.event({"OUT": "slow "})
+        await asyncio.sleep(0.3)  # six heartbeats
+        await request.event({"OUT": "words "})
+        await request.done()
+
+    server = await serve(FakeWorker(script=slow), heartbeat_s=0.05)
+    raw = await server.client.post(CHAT, json={"messages": user("x"), "stream": True})
+    assert b": ping\n\n" in raw.content
+    assert sse_data(raw.content)[-1] == "[DONE]"
+    stream = await sdk(server).chat.completions.create(model="m", messages=user("x"), stream=True)
+    texts = [chunk.choices[0].delta.content or "" async for chunk in stream]
+    assert "".join(texts) == "slow words "

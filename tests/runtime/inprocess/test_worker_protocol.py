@@ -233,3 +233,15 @@ def test_a_vanished_server_ends_the_worker_with_a_deadline(
     assert worker.exits == ["the server went away"]  # os._exit would follow in 5 s
     assert worker.exit_code == 0
     assert marker.read_text() == "finalized"
+
+
+def test_nan_in_a_streamed_event_is_an_invalid_event_never_invalid_json(
+    run_worker: StartWorker,
+) -> None:
+    worker = run_worker(MODELS / "slow_start")
+    worker.ready()
+    worker.infer(1, NAN=True)
+    events, kind, data = worker.until_terminal(1)
+    assert events == [b'{"OUT":"ok ","score":1.0}']
+    assert (kind, data["code"]) == (Kind.ERROR, "invalid_event")
+    assert "Out of range float values are not JSON compliant" in data["message"]
