@@ -23,7 +23,7 @@ class WorkerUnderTest:
     """``serve_forever(repo)`` running in a thread; ``frame()`` reads what it sends."""
 
     def __init__(self, repo: Path, gpu: bool = False) -> None:
-        self.server_end, worker_end = socket.socketpair()
+        self.server_end, self.worker_end = socket.socketpair()
         self.server_end.settimeout(10)
         self.exit_code: int | None = None
         self.exits: list[str] = []  # reasons given to _exit_after (never a real os._exit)
@@ -31,7 +31,7 @@ class WorkerUnderTest:
         self._frames: list[Frame] = []
 
         def run() -> None:
-            self.exit_code = process.serve_forever(worker_end, repo, gpu)
+            self.exit_code = process.serve_forever(self.worker_end, repo, gpu)
 
         self.thread = threading.Thread(target=run, name="worker-under-test", daemon=True)
         self.thread.start()
@@ -84,4 +84,5 @@ class WorkerUnderTest:
             self.thread.join(15)
         self.server_end.close()
         assert not self.thread.is_alive(), "serve_forever did not return"
+        self.worker_end.close()  # the worker process's exit would have closed it
         return self.exit_code
