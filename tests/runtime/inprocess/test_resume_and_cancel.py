@@ -212,12 +212,12 @@ async def test_a_disconnect_before_the_first_event_cancels_too(serve: Serve) -> 
 
 async def test_a_waiting_request_preempts_an_abandoned_stream_at_once(serve: Serve) -> None:
     _gate, fake = gated(3, 1000)
-    server = await serve(fake)  # the default resume grace (5 s) would hold the only slot
+    server = await serve(fake, resume_grace_s=60)  # would hold the only slot for a minute
     stream = await server.start_infer(TEXT="x")
     await stream.read_until(b"w2 ")
     await stream.disconnect()
     fake.script = FakeWorker().script
-    urgent = await asyncio.wait_for(server.infer(TEXT="urgent"), 2)
+    urgent = await asyncio.wait_for(server.infer(TEXT="urgent"), 20)
     assert b"event: done" in urgent.content
     assert fake.received[0].cancelled.is_set()
 
