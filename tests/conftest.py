@@ -16,6 +16,21 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_NAMES = [info.name for info in list_templates()]
 
 
+# Tests that share one costly thing run on one xdist worker (`--dist loadgroup`), in order:
+# the Ray tests share one two-node cluster (a session fixture), and the SmolLM2 tests share the
+# model cache the first of them fills (converting the GGUF twice at once would waste minutes).
+XDIST_GROUPS = {"ray": "ray-cluster", "model": "smollm2"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put each test that carries a marker in XDIST_GROUPS into that marker's xdist group."""
+    for item in items:
+        for marker, group in XDIST_GROUPS.items():
+            if item.get_closest_marker(marker) is not None:
+                item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
