@@ -5,30 +5,33 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from infer.scaffold.catalog import list_templates
+from tests import xdist_groups
 from tests.servers import MODELS, ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_NAMES = [info.name for info in list_templates()]
 
 
-# Tests that share one costly thing run on one xdist worker (`--dist loadgroup`), in order:
-# the Ray tests share one two-node cluster (a session fixture), and the SmolLM2 tests share the
-# model cache the first of them fills (converting the GGUF twice at once would waste minutes).
-XDIST_GROUPS = {"ray": "ray-cluster", "model": "smollm2"}
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under `-n` (`--dist load`, the default), keep the groups in tests/xdist_groups.py whole."""
+    if config.getvalue("dist") != "load":
+        return None
+    return xdist_groups.make_scheduler(config, log)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put each test that carries a marker in XDIST_GROUPS into that marker's xdist group."""
+    """A test marked `ray` or `model` must be in its xdist group (tests/xdist_groups.py)."""
     for item in items:
-        for marker, group in XDIST_GROUPS.items():
-            if item.get_closest_marker(marker) is not None:
-                item.add_marker(pytest.mark.xdist_group(group))
+        problem = xdist_groups.misplaced(item.nodeid, {m.name for m in item.iter_markers()})
+        if problem:
+            raise pytest.UsageError(problem)
 
 
 @pytest.fixture
