@@ -98,6 +98,10 @@ def main() -> int:
     cov = coverage.Coverage(config_file=str(ROOT / "pyproject.toml"))
     cov.combine(keep=False)
     cov.save()
+    # What combine could not read (a process killed while saving) would pollute the next run.
+    data_file = Path(str(cov.get_option("run:data_file")))
+    for leftover in data_file.parent.glob(data_file.name + ".*"):
+        leftover.unlink()
     files = measure(cov)
     if not files:
         print("coverage: no data (did the tests run?)", file=sys.stderr)
