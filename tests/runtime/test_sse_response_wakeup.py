@@ -6,6 +6,7 @@ import asyncio
 
 from starlette.types import Message
 
+from infer.protocol.error_codes import ErrorCode
 from infer.runtime.server.sse.response import SSEResponse
 from infer.runtime.server.sse.streams import Stream
 from tests.servers import parse_sse
@@ -20,7 +21,7 @@ def test_a_stream_that_ends_during_a_send_is_sent_without_waiting_for_a_heartbea
             sent.append(message)
             if len(sent) == 2:  # the opening is out: the model answers and ends meanwhile
                 stream.push_event(b'{"OUT":"a"}')
-                stream.fail("worker_crashed", "lost", True)
+                stream.fail(ErrorCode.WORKER_CRASHED, "lost")
             await asyncio.sleep(0)
 
         async def receive() -> Message:
