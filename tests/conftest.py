@@ -5,15 +5,33 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from infer.scaffold.catalog import list_templates
+from tests import xdist_groups
 from tests.servers import MODELS, ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_NAMES = [info.name for info in list_templates()]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under `-n` (`--dist load`, the default), keep the groups in tests/xdist_groups.py whole."""
+    if config.getvalue("dist") != "load":
+        return None
+    return xdist_groups.make_scheduler(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test marked `ray` or `model` must be in its xdist group (tests/xdist_groups.py)."""
+    for item in items:
+        problem = xdist_groups.misplaced(item.nodeid, {m.name for m in item.iter_markers()})
+        if problem:
+            raise pytest.UsageError(problem)
 
 
 @pytest.fixture

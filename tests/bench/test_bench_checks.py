@@ -9,6 +9,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,7 @@ def scripted() -> Iterator[list[ScriptedServer]]:
 
 def bench_against(
     scripted: list[ScriptedServer], bodies: list[bytes], requests: int
-) -> tuple[int, dict[str, object], str]:
+) -> tuple[int, dict[str, Any], str]:
     server = ScriptedServer({("POST", "/v2/models/m/infer"): rotating(bodies)})  # type: ignore[dict-item]
     scripted.append(server)
     done = run_bench(
@@ -70,7 +71,7 @@ def test_every_kind_of_violation_is_counted_and_fails_the_run(
     ]
     code, document, stderr = bench_against(scripted, bodies, len(bodies))
     assert code == 1
-    (level,) = document["levels"]  # type: ignore[attr-defined]
+    (level,) = document["levels"]
     violations = level["violations"]
     assert violations["by_kind"] == {
         "non_contiguous_id": 1,
@@ -81,7 +82,7 @@ def test_every_kind_of_violation_is_counted_and_fails_the_run(
         "malformed_event": 1,
     }
     assert violations["streams"] == 6 and violations["total"] == 6
-    assert document["passed"] is False and document["violations"] == 6  # type: ignore[index]
+    assert document["passed"] is False and document["violations"] == 6
     assert level["errors"] == {"truncated": 1}
     assert "violation c=1 request 0: non_contiguous_id: event id 4 after 2" in stderr
     assert "duplicated_text: event id 2 again after 2" in stderr
@@ -98,7 +99,7 @@ def test_an_error_event_is_a_correct_ending_counted_by_code(
         scripted, [events(1, 2) + error, events(1, 1) + DONE % (2, 1)], 4
     )
     assert code == 0
-    (level,) = document["levels"]  # type: ignore[attr-defined]
+    (level,) = document["levels"]
     assert level["errors"] == {"model_error": 2} and level["ok"] == 2
     assert level["violations"]["total"] == 0
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from infer.bench.checks import StreamChecker
 from infer.bench.compare import compare_documents
 from infer.bench.plan import Slo, parse_slo
-from infer.bench.stats import distribution, histogram, percentile, quantiles
+from infer.bench.stats import distribution, histogram, quantiles
 from infer.bench.svg import Chart, Series, nice_ticks
+from infer.client.stats import nearest_rank as percentile
 
 
 def test_checker_accepts_a_contract_stream() -> None:

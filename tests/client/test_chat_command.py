@@ -25,7 +25,7 @@ def plain(text: str) -> str:
     return ANSI.sub("", text).replace("\r", "")
 
 
-def chat_process(url: str, *args: str) -> pexpect.spawn:
+def chat_process(url: str, *args: str) -> pexpect.spawn[str]:
     return pexpect.spawn(
         sys.executable,
         ["-m", "infer", "chat", "--url", url, *args],
@@ -49,6 +49,7 @@ def test_chat_under_a_pty_keeps_history_and_ctrl_c_stops_only_the_answer(
         child.expect("TTFT")
         answer = child.before
         child.expect("› ")
+        assert answer is not None and child.before is not None
         seen.append(answer + child.before)
         # The cause of a failed turn is on the lines after the stats (e.g. a replay that lost
         # events): show it rather than only the answer that is missing.

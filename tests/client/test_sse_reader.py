@@ -8,6 +8,7 @@ events, the last event id and the retry value must come out the same each way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ class Vector:
     events: list[tuple[str, str, str]]  # (type, data, last_event_id)
     retry: int | None = None
     last_id: str | None = None  # the reader's last event id at the end (default: the last event's)
-    kwargs: dict[str, int] = field(default_factory=dict)
+    kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 M = "message"

@@ -62,8 +62,11 @@ class LocalRayCluster:
 
     def _env(self, node: str) -> dict[str, str]:
         settings = RayServeSettings(repo=Path("."), model_name="x", inference_time_s=60)
+        # Not measured: coverage would start in each of Ray's many Python processes (only the
+        # replicas run infer's code, and Ray ends them with SIGKILL, so their data never lands).
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
         return {
-            **os.environ,
+            **inherited,
             **settings.cluster_env(),
             **FAST_FAILURE_DETECTION,
             "RAY_USAGE_STATS_ENABLED": "0",

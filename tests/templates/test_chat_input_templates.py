@@ -63,7 +63,7 @@ def _spy_on_generator(model: Any) -> list[object]:
         return generate(prompt, **kwargs)
 
     model.generator = spy
-    model.generator.tokenizer = generate.tokenizer  # type: ignore[attr-defined]
+    model.generator.tokenizer = generate.tokenizer
     return seen
 
 

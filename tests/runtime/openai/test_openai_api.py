@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from tests.conftest import StartServer
 from tests.runtime.openai.conftest import SharedServer, sdk
@@ -109,7 +110,7 @@ def test_completions_streaming_and_not(shared_server: SharedServer) -> None:
 def test_messages_reach_a_platform_style_repo_as_a_json_list_with_its_parameters(
     shared_server: SharedServer,
 ) -> None:
-    messages = [
+    messages: list[ChatCompletionMessageParam] = [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Hi"},
         {"role": "assistant", "content": "Hello!"},
@@ -137,7 +138,7 @@ def test_the_model_can_say_its_answer_was_cut_at_the_length_limit(
     shared_server: SharedServer,
 ) -> None:
     client = sdk(shared_server("openai_chat"))
-    messages = [{"role": "user", "content": "count 10"}]
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": "count 10"}]
     cut = client.chat.completions.create(model="chat", messages=messages, max_tokens=3)
     assert cut.choices[0].message.content == "w0 w1 w2 "
     assert cut.choices[0].finish_reason == "length"
@@ -263,7 +264,7 @@ def test_bad_requests_get_openai_shaped_errors(shared_server: SharedServer) -> N
     def error(response: httpx.Response) -> tuple[int, dict[str, object]]:
         return response.status_code, response.json()["error"]
 
-    user = [{"role": "user", "content": "hi"}]
+    user: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
     assert error(httpx.post(url, content=b"{nope", headers={"content-type": "application/json"}))[
         1
     ]["code"] == ("invalid_json")
@@ -318,7 +319,7 @@ def test_a_required_input_no_parameter_fills_is_a_422_unless_sent_as_extra_body(
     shared_server: SharedServer,
 ) -> None:
     client = sdk(shared_server("openai_required"))
-    user = [{"role": "user", "content": "hi"}]
+    user: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
     with pytest.raises(openai.UnprocessableEntityError) as caught:
         client.chat.completions.create(model="required", messages=user)
     assert caught.value.code == "missing_inputs"

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from infer.scaffold.catalog import get_template
 from infer.scaffold.render import ScaffoldRequest, write_repo
@@ -33,7 +34,9 @@ def test_the_openai_sdk_chats_with_the_embedded_model(
     server = start_server(tmp_path / "chef", env=env, ready=False)
     server.wait_ready(timeout=240)
     client = sdk(server, timeout=180)
-    question = [{"role": "user", "content": "How to make an omelette"}]
+    question: list[ChatCompletionMessageParam] = [
+        {"role": "user", "content": "How to make an omelette"}
+    ]
     # max_tokens reaches the template's MAX_NEW_TOKENS input (matched case-insensitively).
     chunks = list(
         client.chat.completions.create(model="chef", messages=question, max_tokens=16, stream=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from tests.conftest import StartServer
 from tests.runtime.openai.conftest import sdk
@@ -37,7 +38,7 @@ def test_usage_is_counted_with_the_given_tokenizer(
 ) -> None:
     server = start_server("echo_stream", "--tokenizer", str(word_tokenizer))
     client = sdk(server)
-    messages = [{"role": "user", "content": "egg pan salt"}]
+    messages: list[ChatCompletionMessageParam] = [{"role": "user", "content": "egg pan salt"}]
     answer = client.chat.completions.create(model="echo", messages=messages)
     assert answer.choices[0].message.content == "egg pan salt "
     assert answer.usage is not None
