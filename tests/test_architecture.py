@@ -4,7 +4,7 @@
   they share inside ``runtime`` is ``runtime/wire.py``.
 - ``validate`` and ``runtime`` never import ``scaffold`` (which renders with Jinja2), nor each
   other: what both need about a repo lives in ``infer.repo``.
-- ``protocol`` (error codes, message caps) imports nothing else of infer's.
+- ``protocol`` (error codes, message caps) imports no other layer.
 """
 
 from __future__ import annotations

@@ -44,8 +44,13 @@ def test_piped_output_is_the_concatenated_events_and_a_summary(start_server: Sta
     assert "Traceback" not in done.stderr
 
 
-def test_keeps_up_with_thousands_of_events_per_second(start_server: StartServer) -> None:
-    server = start_server("echo_stream")
+def test_twenty_thousand_events_arrive_in_order_with_a_true_summary(
+    start_server: StartServer,
+) -> None:
+    # The replay buffer holds the whole stream, so a client slowed down by a busy machine is never
+    # cut off with client_too_slow: this checks correctness at volume. How fast the client keeps
+    # up is measured by scripts/bench_client_cpu.py, never asserted in a test.
+    server = start_server("echo_stream", "--replay-buffer", "32768")
     done = run_stream("--url", server.url, "--text", "x", "-i", "COUNT=20000", "--json")
     lines = done.stdout.splitlines()
     assert len(lines) == 20002  # every event, the done event, the summary

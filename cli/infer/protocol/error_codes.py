@@ -18,8 +18,9 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 from typing import Any
+
+from infer.generated_blocks import rewrite_files, with_block
 
 
 class ErrorCode(str, Enum):
@@ -283,16 +284,12 @@ def codes_markdown() -> str:
 
 def with_code_table(text: str) -> str:
     """``text`` with the block between the markers replaced by the current table."""
-    start, end = text.index(BEGIN), text.index(END)
-    return text[: start + len(BEGIN)] + "\n" + codes_markdown() + "\n" + text[end:]
+    return with_block(text, BEGIN, END, codes_markdown())
 
 
 def main(argv: list[str]) -> int:
-    """Rewrite the error-code table in each file named."""
-    for name in argv:
-        path = Path(name)
-        path.write_text(with_code_table(path.read_text(encoding="utf-8")), encoding="utf-8")
-    return 0
+    """Rewrite the table in each file named."""
+    return rewrite_files(argv, with_code_table)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from infer.repo.sample_input import with_sample_examples
 from infer.repo.v2_inputs import InputProblem, parse_v2_inputs
 from infer.runtime.server.admission import admit, unavailable
 from infer.runtime.server.browser_security import BrowserGuard, BrowserPolicy
-from infer.runtime.server.http_errors import Refusal, error_response, internal_error
+from infer.runtime.server.http_errors import Refusal, internal_error
 from infer.runtime.server.limits import BodyError, read_request_json
 from infer.runtime.server.playground import playground_page
 from infer.runtime.server.query_inputs import query_to_v2_body
@@ -254,7 +254,7 @@ async def cancel(request: Request) -> Response:
         return refusal.response()
     stream = runtime.registry.get(request.path_params["stream_id"])
     if stream is None:
-        return error_response(404, ErrorCode.STREAM_NOT_FOUND, "no such stream")
+        return Refusal(404, ErrorCode.STREAM_NOT_FOUND, "no such stream").response()
     if not stream.ended:
         runtime.cancel_stream(stream, ErrorCode.CANCELLED, "cancelled by the client")
     return Response(status_code=204)
@@ -291,7 +291,9 @@ async def metadata(request: Request) -> Response:
         return refusal.response()
     state = runtime.worker_state
     if state.phase in (Phase.STARTING, Phase.LOADING) and not state.inputs:
-        return error_response(503, ErrorCode.MODEL_LOADING, "the model is loading", retry_after=1)
+        return Refusal(
+            503, ErrorCode.MODEL_LOADING, "the model is loading", retry_after=1
+        ).response()
     return JSONResponse(
         {
             "name": runtime.config.model_name,
@@ -314,7 +316,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
     message = f"{request.method} {request.url.path}: {exc.detail}"
     headers = dict(exc.headers) if exc.headers else None
-    return error_response(exc.status_code, code, message, headers=headers)
+    return Refusal(exc.status_code, code, message, headers=headers).response()
 
 
 def build_app(runtime: Runtime) -> Starlette:

@@ -51,26 +51,7 @@ class Refusal(Exception):
         return JSONResponse(body or self.body(), status_code=self.status, headers=all_headers)
 
 
-def error_response(
-    status: int,
-    code: ErrorCode,
-    message: str,
-    *,
-    details: list[dict[str, Any]] | None = None,
-    retry_after: int | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    """``{"error": {"code", "message", "details"?}}`` with the given status."""
-    refusal = Refusal(
-        status, code, message, details=details, retry_after=retry_after, headers=headers
-    )
-    return refusal.response()
-
-
 async def internal_error(request: Request, exc: Exception) -> Response:
     """A bug in the runtime: a JSON 500 for the client (the log line comes from LastResort)."""
-    return error_response(
-        500,
-        ErrorCode.INTERNAL_ERROR,
-        "the server hit an unexpected error; the log has the details",
-    )
+    message = "the server hit an unexpected error; the log has the details"
+    return Refusal(500, ErrorCode.INTERNAL_ERROR, message).response()
