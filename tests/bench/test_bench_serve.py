@@ -27,24 +27,26 @@ TOP_KEYS = {
 DISTRIBUTION_KEYS = {"p50", "p90", "p99", "mean", "min", "max"}
 
 
-def test_a_model_with_a_10ms_gap_reports_a_gap_p50_of_10ms(start_server: StartServer) -> None:
+def test_a_model_with_a_50ms_gap_reports_a_gap_p50_of_50ms(start_server: StartServer) -> None:
+    # 50 ms, not 10: on a busy machine (parallel tests on two cores) a 10 ms gap is often read
+    # together with the next event, and a gap measured as 0 says nothing about the bench.
     server = start_server("echo_stream", "--concurrency", "4")
     document, stderr = bench_json(
-        "--url", server.url, "--text", "x", "-i", "COUNT=20", "-i", "DELAY=10",
+        "--url", server.url, "--text", "x", "-i", "COUNT=8", "-i", "DELAY=50",
         "--concurrency", "1,4", "--requests", "8", "--warmup", "2",
     )  # fmt: skip
     assert [level["label"] for level in document["levels"]] == ["c=1", "c=4"]
     for level in document["levels"]:
         assert level["requests"] == 8 and level["ok"] == 8
         assert level["errors"] == {} and level["timed_out"] == {}
-        assert level["events"] == 8 * 20
-        assert 7 <= level["gap_ms"]["p50"] <= 13, level["gap_ms"]
-        # 19 gaps of 10 ms after the first event: an answer takes at least 190 ms.
-        assert level["e2e_ms"]["p50"] >= 190
+        assert level["events"] == 8 * 8
+        assert 35 <= level["gap_ms"]["p50"] <= 150, level["gap_ms"]
+        # 7 gaps of 50 ms after the first event: an answer takes at least 350 ms.
+        assert level["e2e_ms"]["p50"] >= 350
         assert 0 < level["ttft_ms"]["p50"] < level["e2e_ms"]["p50"]
-        assert level["itl_ms"]["p50"] >= 9
-        # 20 events per >= 0.19 s per stream in flight: at most ~105 events/s per stream.
-        assert 0 < level["events_per_s"] <= 110 * level["level"]["concurrency"]
+        assert level["itl_ms"]["p50"] >= 45
+        # 8 events per >= 0.35 s per stream in flight: at most ~23 events/s per stream.
+        assert 0 < level["events_per_s"] <= 25 * level["level"]["concurrency"]
         assert level["violations"] == {"total": 0, "streams": 0, "by_kind": {}, "examples": []}
         assert level["client"]["cpu_us_per_event"] > 0
     assert document["warmup"] == {"requests": 2, "ok": 2, "violations": 0}
@@ -155,7 +157,7 @@ def test_256_concurrent_streams_complete_and_state_the_clients_cpu(
         "echo_stream", "--concurrency", "256", "--queue-size", "256", "--log-level", "warning"
     )
     document, _ = bench_json(
-        "--url", server.url, "--text", "x", "-i", "COUNT=20", "-i", "DELAY=10",
+        "--url", server.url, "--text", "x", "-i", "COUNT=8", "-i", "DELAY=50",
         "-c", "256", "-n", "256", timeout=300,
     )  # fmt: skip
     (level,) = document["levels"]
