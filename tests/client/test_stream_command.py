@@ -82,7 +82,9 @@ def test_json_mode_writes_one_object_per_event_and_a_sane_summary(
     summary = lines[-1]["summary"]
     assert summary["ending"] == "done" and summary["events"] == 3
     assert 0 < summary["ttft_ms"] < summary["total_ms"]
-    assert 40 <= summary["gap_p50_ms"] <= 500
+    # Two gaps of 50 ms: a late event makes one longer and the next shorter, so the lower
+    # bound only has to tell "a real gap" from "read together" (0 ms).
+    assert 20 <= summary["gap_p50_ms"] <= 500
     assert 1 < summary["events_per_s"] < 25
     assert summary["terminal"]["events"] == 3
 
