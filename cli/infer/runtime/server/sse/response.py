@@ -89,9 +89,6 @@ class SSEResponse:
                 trimmed = self._trimmed_frame(cursor)
         prefix = sse.opening_frame(self.retry_ms, stream.id_prefix, cursor) + trimmed
         while not self._disconnected:
-            # Taken before reading: what arrives while send() awaits must wake this loop, not
-            # wait for the next heartbeat.
-            changed = stream.wait()
             try:
                 chunk, cursor = stream.read_from(cursor)
             except EventsLostError as error:
@@ -108,7 +105,12 @@ class SSEResponse:
                 self._ping_due = False
             if stream.ended and cursor >= stream.last_id:
                 return
-            await changed
+            if cursor < stream.last_id or self._disconnected:
+                # It changed while send() awaited: new events and wake() only resolve a future
+                # that already exists, so look again rather than wait for the next change.
+                continue
+            if not self._ping_due:
+                await stream.wait()
             if self._ping_due and not self._disconnected and cursor >= stream.last_id:
                 self._ping_due = False
                 await send({"type": "http.response.body", "body": sse.PING, "more_body": True})
