@@ -157,7 +157,7 @@ def test_256_concurrent_streams_complete_and_state_the_clients_cpu(
         "echo_stream", "--concurrency", "256", "--queue-size", "256", "--log-level", "warning"
     )
     document, _ = bench_json(
-        "--url", server.url, "--text", "x", "-i", "COUNT=8", "-i", "DELAY=50",
+        "--url", server.url, "--text", "x", "-i", "COUNT=20", "-i", "DELAY=10",
         "-c", "256", "-n", "256", timeout=300,
     )  # fmt: skip
     (level,) = document["levels"]
