@@ -27,12 +27,13 @@ from infer.runtime.server.admission import admit, unavailable
 from infer.runtime.server.browser_security import BrowserGuard, BrowserPolicy
 from infer.runtime.server.http_errors import Refusal, internal_error
 from infer.runtime.server.limits import BodyError, read_request_json
+from infer.runtime.server.openai.routes import openai_routes
 from infer.runtime.server.playground import playground_page
 from infer.runtime.server.query_inputs import query_to_v2_body
 from infer.runtime.server.slots import Slot
 from infer.runtime.server.sse.event_ids import InvalidLastEventIdError, parse_last_event_id
 from infer.runtime.server.sse.response import SSEResponse, stream_headers
-from infer.runtime.server.sse.streams import EventsLostError
+from infer.runtime.server.sse.streams import EventsLostError, Stream
 from infer.runtime.server.state import Runtime
 from infer.runtime.server.supervisor import PendingResult
 from infer.runtime.server.worker_state import Phase
@@ -124,17 +125,22 @@ async def _admit(runtime: Runtime, body: Any, started: float, query: str | None 
 def _start_stream(
     runtime: Runtime, inputs: dict[str, Any], slot: Slot, remaining: float, query: str | None
 ) -> Response:
-    config = runtime.config
     stream = runtime.open_stream(inputs, slot, remaining)
     stream.query = query
     # Admitted: status, headers, retry and pings go out now, not when the model first speaks,
     # so a client that gives up while it thinks is noticed and its slot freed. A model that
     # never starts is ended in-band by the deadline above (an `error` event, inference_timeout).
+    return _sse(runtime, stream, 0)
+
+
+def _sse(runtime: Runtime, stream: Stream, after: int | None) -> Response:
+    """The SSE response that sends ``stream`` from after event ``after`` (None: the buffer)."""
+    config = runtime.config
     resume_url = f"/v2/models/{config.model_name}/streams/{stream.id}"
     return _as_response(
         SSEResponse(
             stream,
-            0,
+            after,
             heartbeat_s=config.heartbeat_s,
             retry_ms=config.retry_ms,
             headers=stream_headers(stream, resume_url),
@@ -230,17 +236,7 @@ def _resume(request: Request, runtime: Runtime, stream_id: str | None) -> Respon
         except EventsLostError as error:
             raise Refusal(404, ErrorCode.EVENTS_EXPIRED, f"cannot resume: {error}") from None
     runtime.reattach(stream)
-    resume_url = f"/v2/models/{runtime.config.model_name}/streams/{stream.id}"
-    return _as_response(
-        SSEResponse(
-            stream,
-            after,
-            heartbeat_s=runtime.config.heartbeat_s,
-            retry_ms=runtime.config.retry_ms,
-            headers=stream_headers(stream, resume_url),
-            on_detach=runtime.on_detach,
-        )
-    )
+    return _sse(runtime, stream, after)
 
 
 def _bad_last_event_id(message: str) -> Refusal:
@@ -353,9 +349,5 @@ def build_app(runtime: Runtime) -> Starlette:
         middleware=[Middleware(BrowserGuard, policy=policy)],
     )
     app.state.runtime = runtime
-    from infer.runtime.server.openai.routes import (
-        openai_routes,  # imported here: it builds on this module
-    )
-
     app.router.routes.append(openai_routes(runtime))
     return app
