@@ -317,17 +317,19 @@ def _retry_after(response: httpx.Response) -> float:
     return max(0.1, min(seconds, MAX_RETRY_AFTER_S))
 
 
+# What a 503's code means for someone waiting on the status line.
+_WAITING_LABELS: dict[ErrorCode | None, str] = {
+    ErrorCode.MODEL_LOADING: "loading the model",
+    ErrorCode.OVER_CAPACITY: "queued: every slot is busy",
+}
+
+
 def _waiting_label(response: httpx.Response) -> str:
     try:
         code = response.json().get("error", {}).get("code")
     except (ValueError, AttributeError):
         code = None
-    known = known_code(code)
-    if known is ErrorCode.MODEL_LOADING:
-        return "loading the model"
-    if known is ErrorCode.OVER_CAPACITY:
-        return "queued: every slot is busy"
-    return "waiting: the server is unavailable (503)"
+    return _WAITING_LABELS.get(known_code(code), "waiting: the server is unavailable (503)")
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
