@@ -60,7 +60,9 @@ def test_text_streams_in_event_by_event_with_stats_chart_and_raw_ids(
 ) -> None:
     page = new_page(echo_server.url + "/")
     page.evaluate(WATCH_OUTPUT)
-    fill(page, COUNT=30, DELAY=40)
+    # 100 ms apart: with parallel tests and a browser on two cores, a stall of a few hundred ms
+    # can bunch 40 ms events into one read, and the gap caption then shows "p50 0.2 ms".
+    fill(page, COUNT=30, DELAY=100)
     page.click("#send")
     ending = wait_ending(page, "done")
     assert ending.startswith("■ done · 30 events")
